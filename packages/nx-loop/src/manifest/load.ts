@@ -1,0 +1,74 @@
+/**
+ * Reading and checking `app.loop.toml`: TOML syntax, then the JSON Schema, then the
+ * semantic checks — every error of the file at once, each with file:line:col.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'smol-toml';
+import { LoopError, type Diagnostic } from '../errors';
+import { tomlSyntaxError } from './component-marker';
+import { Locator } from './locate';
+import { validateSchema } from './schema';
+import { checkSemantics } from './semantics';
+import type { Manifest } from './types';
+
+export const MANIFEST_FILE = 'app.loop.toml';
+
+export interface LoadedManifest {
+  /** Absolute path of the manifest. */
+  file: string;
+  /** The path as the user gave it, for messages. */
+  display: string;
+  text: string;
+  data: unknown;
+  loc: Locator;
+}
+
+/** `dir`, `dir/app.loop.toml` or any `*.toml` path → the manifest file. */
+export function manifestPath(input: string, cwd = process.cwd()): string {
+  const abs = path.resolve(cwd, input);
+  if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) return path.join(abs, MANIFEST_FILE);
+  return abs;
+}
+
+export function readManifest(input: string, cwd = process.cwd()): LoadedManifest {
+  const file = manifestPath(input, cwd);
+  const display = path.relative(cwd, file) || file;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new LoopError({ code: 'LOOP002', file: display, message: 'manifest not found', hint: `pass an app directory or its ${MANIFEST_FILE}` });
+  }
+  let data: unknown;
+  try {
+    data = parse(text);
+  } catch (e) {
+    throw tomlSyntaxError(display, e);
+  }
+  return { file, display, text, data, loc: new Locator(display, text) };
+}
+
+/** Schema + semantic diagnostics, sorted by position. */
+export function checkManifest(m: LoadedManifest): Diagnostic[] {
+  const all = [...validateSchema(m.data, m.loc), ...checkSemantics(m.data, m.file, m.loc)];
+  return all.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+}
+
+/** Every problem of a manifest file, syntax errors included, as diagnostics. */
+export function validateManifestFile(input: string, cwd = process.cwd()): Diagnostic[] {
+  try {
+    return checkManifest(readManifest(input, cwd));
+  } catch (e) {
+    if (e instanceof LoopError) return e.diagnostics;
+    throw e;
+  }
+}
+
+/** A manifest that passed every check, typed. Throws LoopError with all diagnostics otherwise. */
+export function loadManifest(input: string, cwd = process.cwd()): LoadedManifest & { manifest: Manifest } {
+  const m = readManifest(input, cwd);
+  const problems = checkManifest(m);
+  if (problems.length) throw new LoopError(problems);
+  return { ...m, manifest: m.data as Manifest };
+}

@@ -1,0 +1,217 @@
+/**
+ * Checks a schema cannot express: references between tables, trust rules, providers per
+ * platform, and sources on disk. Runs on possibly schema-invalid data, so every access is
+ * guarded — the user gets all errors of a file in one run.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Diagnostic } from '../errors';
+import { CAPABILITIES, CAPABILITY_NAMES, DEFAULT_TRUST, PLATFORMS, type Platform } from './capabilities';
+import { fieldName, type Locator } from './locate';
+import { COMPONENT_MARKER } from './component-marker';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const list = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(', ');
+
+export function checkSemantics(data: unknown, manifestFile: string, loc: Locator): Diagnostic[] {
+  if (!isObj(data)) return [];
+  const out: Diagnostic[] = [];
+  const err = (code: string, at: (string | number)[], message: string, hint: string, part: 'key' | 'value' = 'value') =>
+    out.push({ code, message, hint, field: fieldName(at), ...loc.at(at, part) });
+
+  const components = isObj(data.components) ? data.components : {};
+  const names = Object.keys(components);
+  const trust = trustClasses(data);
+  const granted = grantedCapabilities(data);
+  const baseDir = path.dirname(manifestFile);
+
+  // The entry must be a component that can be run.
+  const app = isObj(data.app) ? data.app : {};
+  if (typeof app.entry === 'string' && names.length) {
+    const entry = components[app.entry];
+    if (!entry) {
+      err('LOOP201', ['app', 'entry'], `unknown component "${app.entry}"`, `set entry to one of: ${list(names)}`);
+    } else if (isObj(entry) && entry.class === 'plugin') {
+      err('LOOP202', ['app', 'entry'], `"${app.entry}" is a plugin; the entry must be a core or default component`, `set class = "core" on [components.${app.entry}] or pick another entry`);
+    }
+  }
+
+  const checkGrants = (where: (string | number)[], trustName: string, caps: unknown) => {
+    const allow = trust.get(trustName);
+    strings(caps).forEach((cap, i) => {
+      if (allow && !allows(allow, cap)) {
+        err('LOOP204', [...where, 'capabilities', i], `"${cap}" is granted, but trust class "${trustName}" does not allow it`, `remove "${cap}", give this a trust class that allows it, or add it to [trust.${trustName}].allow`);
+      } else if (CAPABILITIES[cap] && !granted.has(cap)) {
+        err('LOOP205', [...where, 'capabilities', i], `"${cap}" is requested but the app does not configure it`, `add a [capabilities."${cap}"] table (with its provider and settings)`);
+      }
+    });
+  };
+  const checkTrustRef = (where: (string | number)[], value: unknown) => {
+    if (typeof value === 'string' && !trust.has(value)) {
+      err('LOOP203', [...where, 'trust'], `unknown trust class "${value}"`, `use one of ${list(trust.keys())} or define [trust.${value}]`);
+    }
+  };
+
+  for (const name of names) {
+    const c = components[name];
+    if (!isObj(c)) continue;
+    const at = ['components', name];
+    checkTrustRef(at, c.trust);
+    checkGrants(at, typeof c.trust === 'string' ? c.trust : 'untrusted', c.capabilities);
+    if (typeof c.source === 'string') checkSource(c.source, baseDir, [...at, 'source'], err);
+  }
+
+  if (isObj(data.plugins)) {
+    checkTrustRef(['plugins'], data.plugins.trust);
+    checkGrants(['plugins'], typeof data.plugins.trust === 'string' ? data.plugins.trust : 'untrusted', data.plugins.capabilities);
+    if (typeof data.plugins.dir === 'string') {
+      const dir = path.resolve(baseDir, data.plugins.dir);
+      if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+        err('LOOP208', ['plugins', 'dir'], `"${data.plugins.dir}" is a file, not a directory`, 'point dir at a directory (it may be empty or not exist yet)');
+      }
+    }
+  }
+
+  checkProviders(data, err);
+
+  // Profiles may replace default and plugin components, never core ones.
+  const profiles = isObj(data.profiles) ? data.profiles : {};
+  for (const [pname, p] of Object.entries(profiles)) {
+    const pcomps = isObj(p) && isObj(p.components) ? p.components : {};
+    for (const [cname, over] of Object.entries(pcomps)) {
+      const at = ['profiles', pname, 'components', cname];
+      const base = components[cname];
+      if (!base) {
+        err('LOOP211', at, `profile "${pname}" overrides unknown component "${cname}"`, `use one of: ${list(names)}`, 'key');
+        continue;
+      }
+      if (isObj(base) && base.class === 'core' && isObj(over) && 'source' in over) {
+        err('LOOP212', [...at, 'source'], `profile "${pname}" replaces "${cname}", which is a core component`, `core components are pinned: remove this override, or set class = "default" on [components.${cname}]`);
+      }
+      if (isObj(over) && typeof over.source === 'string') checkSource(over.source, baseDir, [...at, 'source'], err);
+    }
+  }
+  return out;
+}
+
+function checkSource(
+  source: string,
+  baseDir: string,
+  at: (string | number)[],
+  err: (code: string, at: (string | number)[], message: string, hint: string) => void,
+): void {
+  const abs = path.resolve(baseDir, source);
+  if (!fs.existsSync(abs)) {
+    err('LOOP206', at, `source "${source}" does not exist (looked for ${abs})`, 'point source at a component project directory or a .wasm/.wat file, relative to this manifest');
+    return;
+  }
+  const st = fs.statSync(abs);
+  if (st.isDirectory()) {
+    if (!fs.existsSync(path.join(abs, COMPONENT_MARKER))) {
+      err('LOOP207', at, `"${source}" is a directory without ${COMPONENT_MARKER}`, `create one with \`loop component new\`, or point source at a .wasm file`);
+    }
+  } else if (!/\.(wasm|wat)$/.test(abs)) {
+    err('LOOP207', at, `"${source}" is neither a component project nor a .wasm/.wat file`, 'point source at a component project directory or a .wasm/.wat file');
+  }
+}
+
+/** Provider names must exist on the platforms the app targets. */
+function checkProviders(
+  data: Obj,
+  err: (code: string, at: (string | number)[], message: string, hint: string, part?: 'key' | 'value') => void,
+): void {
+  const caps = isObj(data.capabilities) ? data.capabilities : {};
+  const platforms = targetedPlatforms(data);
+  for (const [cap, decl] of Object.entries(caps)) {
+    const spec = CAPABILITIES[cap];
+    if (!spec || !isObj(decl)) continue;
+    const at = ['capabilities', cap, 'provider'];
+    const choice = decl.provider;
+    const known = (p: Platform) => spec.providers[p];
+    const explain = (p: Platform) => (known(p).length ? `${p} providers for ${cap}: ${list(known(p))}` : `${cap} has no ${p} provider`);
+    if (typeof choice === 'string') {
+      for (const p of platforms) {
+        if (known(p).length && !known(p).includes(choice)) {
+          err('LOOP209', at, `"${choice}" is not a ${p} provider for ${cap}`, `${explain(p)}; to differ per platform write provider = { native = "…", web = "…" }`);
+        }
+      }
+    } else if (isObj(choice)) {
+      for (const p of PLATFORMS) {
+        const name = choice[p];
+        if (typeof name !== 'string') continue;
+        if (!known(p).includes(name)) {
+          err('LOOP209', [...at, p], `"${name}" is not a ${p} provider for ${cap}`, explain(p));
+        }
+      }
+      if (typeof choice.fallback === 'string') {
+        const fb = choice.fallback;
+        for (const p of platforms) {
+          if (typeof choice[p] !== 'string' && known(p).length && !known(p).includes(fb)) {
+            err('LOOP209', [...at, 'fallback'], `fallback "${fb}" is not a ${p} provider for ${cap}`, explain(p));
+          }
+        }
+      }
+    }
+    // Settings that some providers need.
+    const providerFor = (p: Platform) => pickProvider(cap, decl, p);
+    for (const p of platforms) {
+      const chosen = providerFor(p);
+      if ((chosen === 'file' || chosen === 'jsonl') && cap === 'loop:log' && typeof decl.path !== 'string') {
+        err('LOOP210', ['capabilities', cap], `the ${chosen} log provider needs a path`, `add path = "logs/app.log" to [capabilities."${cap}"]`, 'key');
+      }
+      if (chosen === 'file' && cap === 'loop:kv' && typeof decl.path !== 'string') {
+        err('LOOP210', ['capabilities', cap], 'the file kv provider needs a path', `add path = "data/kv.json" to [capabilities."${cap}"]`, 'key');
+      }
+      if (chosen === 'host-dir' && typeof decl.root !== 'string') {
+        err('LOOP210', ['capabilities', cap], 'the host-dir provider needs a root directory', `add root = "data" to [capabilities."${cap}"]`, 'key');
+      }
+    }
+  }
+}
+
+/** Platforms the app is packed for: both unless [targets] names only some. */
+export function targetedPlatforms(data: Obj): Platform[] {
+  if (!isObj(data.targets)) return [...PLATFORMS];
+  const t = data.targets;
+  const out: Platform[] = [];
+  if (Array.isArray(t.native) && t.native.length) out.push('native');
+  if (isObj(t.web)) out.push('web');
+  return out.length ? out : [...PLATFORMS];
+}
+
+/**
+ * The provider a capability gets on a platform: the platform's own choice, else the
+ * fallback if that platform knows it, else the platform's default. `undefined` when the
+ * capability does not exist on the platform (loop:process on the web).
+ */
+export function pickProvider(cap: string, decl: unknown, platform: Platform): string | undefined {
+  const known = CAPABILITIES[cap]?.providers[platform] ?? [];
+  if (!known.length) return undefined;
+  const choice = isObj(decl) ? decl.provider : undefined;
+  if (typeof choice === 'string') return choice;
+  if (isObj(choice)) {
+    if (typeof choice[platform] === 'string') return choice[platform] as string;
+    if (typeof choice.fallback === 'string' && known.includes(choice.fallback)) return choice.fallback;
+  }
+  return known[0];
+}
+
+/** Trust classes in effect: the built-in two, replaced or joined by the manifest's. */
+export function trustClasses(data: Obj): Map<string, string[]> {
+  const out = new Map<string, string[]>(Object.entries(DEFAULT_TRUST).map(([k, v]) => [k, [...v.allow]]));
+  if (isObj(data.trust)) {
+    for (const [k, v] of Object.entries(data.trust)) if (isObj(v)) out.set(k, strings(v.allow));
+  }
+  return out;
+}
+
+export const allows = (allow: readonly string[], cap: string) => allow.includes('*') || allow.includes(cap);
+
+/** Capabilities the app makes available: the ambient ones plus every configured one. */
+export function grantedCapabilities(data: Obj): Set<string> {
+  const out = new Set(CAPABILITY_NAMES.filter((c) => CAPABILITIES[c].ambient));
+  if (isObj(data.capabilities)) for (const c of Object.keys(data.capabilities)) if (CAPABILITIES[c]) out.add(c);
+  return out;
+}

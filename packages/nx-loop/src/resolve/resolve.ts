@@ -1,0 +1,152 @@
+/**
+ * app.loop.toml + platform + profile/--set → app.loop.json, the resolved graph hosts read
+ * (format `loop.app/1`, documented in spec/resolved-graph.md).
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LoopError, type Diagnostic } from '../errors';
+import { ALWAYS_ALLOWED, CAPABILITIES, CAPABILITY_NAMES, DEFAULT_LIMITS, type Platform } from '../manifest/capabilities';
+import { readComponentProject } from '../manifest/component-marker';
+import { checkManifest, readManifest, type LoadedManifest } from '../manifest/load';
+import { allows, grantedCapabilities, pickProvider, trustClasses } from '../manifest/semantics';
+import type { ComponentClass, Limits, Manifest } from '../manifest/types';
+import { applyOverrides } from './overrides';
+
+export const GRAPH_FORMAT = 'loop.app/1';
+
+export interface ResolvedComponent {
+  name: string;
+  class: ComponentClass;
+  trust: string;
+  /** The component file, relative to the graph's directory. */
+  path: string;
+  sha256: string;
+  allow: string[];
+  config: Record<string, string>;
+  limits: Required<Limits>;
+}
+
+export interface ResolvedGraph {
+  format: typeof GRAPH_FORMAT;
+  app: { name: string; entry: string; version?: string };
+  platform: Platform;
+  profile: string | null;
+  components: ResolvedComponent[];
+  plugins: { dir: string; trust: string; allow: string[]; limits: Required<Limits> } | null;
+  capabilities: Record<string, { provider: string } & Record<string, unknown>>;
+  trust: Record<string, { allow: string[]; keys: string[] }>;
+}
+
+export interface ResolveOptions {
+  platform: Platform;
+  profile?: string;
+  /** `components.formatter.source=../fancy` style overrides, applied after the profile. */
+  set?: string[];
+  /** Directory the graph will be written to; paths in it are relative to this. Default: the manifest's. */
+  outDir?: string;
+  cwd?: string;
+}
+
+const CLASS_ORDER: Record<ComponentClass, number> = { core: 0, default: 1, plugin: 2 };
+/** Settings that are paths on the host, rewritten relative to the graph's directory. */
+const PATH_SETTINGS: Record<string, string[]> = { 'loop:fs': ['root'], 'loop:log': ['path'], 'loop:kv': ['path'] };
+
+export function resolveApp(input: string, opts: ResolveOptions): ResolvedGraph {
+  const loaded = readManifest(input, opts.cwd);
+  fail(checkManifest(loaded));
+  const data = applyOverrides(loaded, opts.profile, opts.set ?? []);
+  return resolveManifest({ ...loaded, data }, data, opts);
+}
+
+export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: ResolveOptions): ResolvedGraph {
+  const baseDir = path.dirname(loaded.file);
+  const outDir = path.resolve(opts.cwd ?? process.cwd(), opts.outDir ?? baseDir);
+  const rel = (abs: string) => path.relative(outDir, abs).split(path.sep).join('/') || '.';
+  const platform = opts.platform;
+  const onPlatform = (cap: string) => CAPABILITIES[cap].providers[platform].length > 0;
+
+  const granted = [...grantedCapabilities(m as unknown as Record<string, unknown>)].filter(onPlatform);
+  const trust = trustClasses(m as unknown as Record<string, unknown>);
+  const effective = (trustName: string, narrowed?: string[]) => [
+    ALWAYS_ALLOWED,
+    ...granted.filter((c) => allows(trust.get(trustName) ?? [], c) && (!narrowed || narrowed.includes(c))).sort(),
+  ];
+  const limits = (...layers: (Limits | undefined)[]): Required<Limits> => Object.assign({}, DEFAULT_LIMITS, ...layers.filter(Boolean));
+
+  const problems: Diagnostic[] = [];
+  const components: ResolvedComponent[] = [];
+  for (const [name, c] of Object.entries(m.components)) {
+    const file = componentFile(path.resolve(baseDir, c.source), name, loaded, problems);
+    if (!file) continue;
+    const trustName = c.trust ?? 'untrusted';
+    components.push({
+      name,
+      class: c.class ?? 'default',
+      trust: trustName,
+      path: rel(file),
+      sha256: createHash('sha256').update(fs.readFileSync(file)).digest('hex'),
+      allow: effective(trustName, c.capabilities),
+      config: { ...(c.config ?? {}) },
+      limits: limits(m.limits, c.limits),
+    });
+  }
+  fail(problems);
+  components.sort((a, b) => CLASS_ORDER[a.class] - CLASS_ORDER[b.class]);
+
+  const capabilities: ResolvedGraph['capabilities'] = {};
+  for (const cap of granted.sort()) {
+    const decl = (m.capabilities?.[cap] ?? {}) as Record<string, unknown>;
+    const entry: { provider: string } & Record<string, unknown> = { provider: pickProvider(cap, decl, platform)! };
+    for (const [k, v] of Object.entries(decl)) {
+      if (k === 'provider') continue;
+      entry[k] = PATH_SETTINGS[cap]?.includes(k) && typeof v === 'string' ? rel(path.resolve(baseDir, v)) : v;
+    }
+    capabilities[cap] = entry;
+  }
+
+  const trustOut: ResolvedGraph['trust'] = {};
+  for (const [name, allow] of [...trust.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    trustOut[name] = {
+      allow: allow.includes('*') ? [...CAPABILITY_NAMES] : [...allow].sort(),
+      keys: [...(m.trust?.[name]?.keys ?? [])],
+    };
+  }
+
+  const plugins = m.plugins
+    ? {
+        dir: rel(path.resolve(baseDir, m.plugins.dir)),
+        trust: m.plugins.trust ?? 'untrusted',
+        allow: effective(m.plugins.trust ?? 'untrusted', m.plugins.capabilities),
+        limits: limits(m.limits, m.plugins.limits),
+      }
+    : null;
+
+  const app: ResolvedGraph['app'] = { name: m.app.name, entry: m.app.entry };
+  if (m.app.version) app.version = m.app.version;
+  return { format: GRAPH_FORMAT, app, platform, profile: opts.profile ?? null, components, plugins, capabilities, trust: trustOut };
+}
+
+/** The component file a source stands for: the file itself, or a project's built output. */
+function componentFile(abs: string, name: string, loaded: LoadedManifest, problems: Diagnostic[]): string | undefined {
+  if (!fs.statSync(abs).isDirectory()) return abs;
+  const project = readComponentProject(abs);
+  if (fs.existsSync(project.wasm)) return project.wasm;
+  problems.push({
+    code: 'LOOP303',
+    field: `components.${name}.source`,
+    ...loaded.loc.at(['components', name, 'source']),
+    message: `component "${name}" is not built yet (no ${path.relative(process.cwd(), project.wasm)})`,
+    hint: `build it with \`loop build ${path.relative(process.cwd(), abs) || '.'}\` or \`nx run ${project.name}:build-component\``,
+  });
+  return undefined;
+}
+
+function fail(problems: Diagnostic[]): void {
+  if (problems.length) throw new LoopError(problems);
+}
+
+/** Writes the graph as stable, diff-friendly JSON. */
+export function graphJson(g: ResolvedGraph): string {
+  return JSON.stringify(g, null, 2) + '\n';
+}
