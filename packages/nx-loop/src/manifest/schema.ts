@@ -44,6 +44,8 @@ export function validateSchema(data: unknown, loc: Locator): Diagnostic[] {
 /** ajv reports every failed branch of a oneOf/anyOf; users need one line per place. */
 function collapse(errors: ErrorObject[]): ErrorObject[] {
   const unions = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
+  // A bad property name is reported twice (the inner pattern and propertyNames): keep the latter.
+  errors = errors.filter((e) => (e as ErrorObject & { propertyName?: string }).propertyName === undefined);
   const kept = errors.filter(
     (e) =>
       // Branch errors of a union sit at or below its place; the union's own line replaces them.
@@ -84,8 +86,8 @@ function toDiagnostic(e: ErrorObject, loc: Locator): Diagnostic {
       at = [...at, extra];
       pointAtKey = true;
       const known = Object.keys(parent.properties ?? {});
-      message = `unknown field "${extra}"`;
-      hint = known.length ? `remove it or use one of: ${known.join(', ')}` : 'remove it';
+      message = extra.startsWith('loop:') ? `unknown capability "${extra}"` : `unknown field "${extra}"`;
+      hint ??= known.length ? `remove it or use one of: ${known.join(', ')}` : 'remove it';
       break;
     }
     case 'required': {
@@ -102,7 +104,9 @@ function toDiagnostic(e: ErrorObject, loc: Locator): Diagnostic {
       message = `expected ${show((e.params as { allowedValue: unknown }).allowedValue)}`;
       break;
     case 'type':
-      message = `expected ${(e.params as { type: string }).type === 'object' ? 'a table' : `a ${(e.params as { type: string }).type}`}, got ${typeName(e.data)} ${typeName(e.data) === 'table' ? '' : show(e.data)}`.trimEnd();
+      const want = (e.params as { type: string }).type;
+      const article = want === 'object' ? 'a table' : /^[aeiou]/.test(want) ? `an ${want}` : `a ${want}`;
+      message = `expected ${article}, got ${typeName(e.data)} ${typeName(e.data) === 'table' ? '' : show(e.data)}`.trimEnd();
       hint ??= parent.description;
       break;
     case 'pattern':

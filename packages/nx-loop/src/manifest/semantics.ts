@@ -41,6 +41,7 @@ export function checkSemantics(data: unknown, manifestFile: string, loc: Locator
   const checkGrants = (where: (string | number)[], trustName: string, caps: unknown) => {
     const allow = trust.get(trustName);
     strings(caps).forEach((cap, i) => {
+      if (!CAPABILITIES[cap]) return; // the schema reports unknown names
       if (allow && !allows(allow, cap)) {
         err('LOOP204', [...where, 'capabilities', i], `"${cap}" is granted, but trust class "${trustName}" does not allow it`, `remove "${cap}", give this a trust class that allows it, or add it to [trust.${trustName}].allow`);
       } else if (CAPABILITIES[cap] && !granted.has(cap)) {
@@ -104,7 +105,7 @@ function checkSource(
 ): void {
   const abs = path.resolve(baseDir, source);
   if (!fs.existsSync(abs)) {
-    err('LOOP206', at, `source "${source}" does not exist (looked for ${abs})`, 'point source at a component project directory or a .wasm/.wat file, relative to this manifest');
+    err('LOOP206', at, `source "${source}" does not exist (looked for ${path.relative(process.cwd(), abs) || abs})`, 'point source at a component project directory or a .wasm/.wat file, relative to this manifest');
     return;
   }
   const st = fs.statSync(abs);

@@ -51,6 +51,12 @@ export interface ResolveOptions {
 const CLASS_ORDER: Record<ComponentClass, number> = { core: 0, default: 1, plugin: 2 };
 /** Settings that are paths on the host, rewritten relative to the graph's directory. */
 const PATH_SETTINGS: Record<string, string[]> = { 'loop:fs': ['root'], 'loop:log': ['path'], 'loop:kv': ['path'] };
+/** Settings only some providers read; the graph carries them only for those. */
+const PROVIDER_SETTINGS: Record<string, Record<string, string[]>> = {
+  'loop:log': { path: ['file', 'jsonl'] },
+  'loop:kv': { path: ['file'] },
+  'loop:fs': { root: ['host-dir', 'opfs'] },
+};
 
 export function resolveApp(input: string, opts: ResolveOptions): ResolvedGraph {
   const loaded = readManifest(input, opts.cwd);
@@ -99,7 +105,7 @@ export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: Resol
     const decl = (m.capabilities?.[cap] ?? {}) as Record<string, unknown>;
     const entry: { provider: string } & Record<string, unknown> = { provider: pickProvider(cap, decl, platform)! };
     for (const [k, v] of Object.entries(decl)) {
-      if (k === 'provider') continue;
+      if (k === 'provider' || PROVIDER_SETTINGS[cap]?.[k]?.includes(entry.provider) === false) continue;
       entry[k] = PATH_SETTINGS[cap]?.includes(k) && typeof v === 'string' ? rel(path.resolve(baseDir, v)) : v;
     }
     capabilities[cap] = entry;

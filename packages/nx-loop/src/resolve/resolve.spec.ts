@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { LoopError } from '../errors';
+import { resolveApp } from './resolve';
+
+let dir: string;
+const write = (rel: string, text: string) => {
+  fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+  fs.writeFileSync(path.join(dir, rel), text);
+};
+const errorsOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof LoopError) return e.message;
+    throw e;
+  }
+  throw new Error('expected a LoopError');
+};
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-resolve-'));
+  write('c/core.wat', '(component $core)\n');
+  write('c/basic.wat', '(component $basic)\n');
+  write('c/fancy.wat', '(component $fancy)\n');
+  write(
+    'app/app.loop.toml',
+    `[app]
+name = "demo"
+entry = "main"
+
+[components.main]
+source = "../c/core.wat"
+class = "core"
+trust = "trusted"
+
+[components.fmt]
+source = "../c/basic.wat"
+capabilities = ["loop:log", "loop:kv"]
+
+[plugins]
+dir = "plugins"
+
+[capabilities."loop:fs"]
+provider = { native = "host-dir", web = "opfs" }
+root = "data"
+
+[profiles.fancy.components.fmt]
+source = "../c/fancy.wat"
+`,
+  );
+});
+
+describe('resolveApp', () => {
+  it('hashes each component file and records its path relative to the graph', () => {
+    const g = resolveApp(path.join(dir, 'app'), { platform: 'native' });
+    const main = g.components.find((c) => c.name === 'main')!;
+    expect(main.path).toBe('../c/core.wat');
+    expect(main.sha256).toBe(createHash('sha256').update('(component $core)\n').digest('hex'));
+  });
+
+  it('rewrites paths relative to the directory the graph is written to', () => {
+    const g = resolveApp(path.join(dir, 'app'), { platform: 'native', outDir: path.join(dir, 'dist/native') });
+    expect(g.components[0].path).toBe('../../c/core.wat');
+    expect(g.capabilities['loop:fs'].root).toBe('../../app/data');
+    expect(g.plugins!.dir).toBe('../../app/plugins');
+  });
+
+  it('narrows a component to what it asks for, within its trust class and the app grants', () => {
+    const g = resolveApp(path.join(dir, 'app'), { platform: 'native' });
+    expect(g.components.find((c) => c.name === 'fmt')!.allow).toEqual(['loop:app', 'loop:kv', 'loop:log']);
+    const main = g.components.find((c) => c.name === 'main')!.allow;
+    expect(main).toContain('loop:fs'); // configured
+    expect(main).not.toContain('loop:http'); // never configured: closed by default
+    expect(main).not.toContain('loop:dom'); // no native provider
+  });
+
+  it('gives untrusted plugins neither processes nor the DOM', () => {
+    const g = resolveApp(path.join(dir, 'app'), { platform: 'web' });
+    expect(g.plugins!.allow).not.toContain('loop:process');
+    expect(g.plugins!.allow).not.toContain('loop:dom');
+    expect(g.plugins!.allow).toContain('loop:log');
+  });
+
+  it('picks providers per platform', () => {
+    expect(resolveApp(path.join(dir, 'app'), { platform: 'native' }).capabilities['loop:fs'].provider).toBe('host-dir');
+    expect(resolveApp(path.join(dir, 'app'), { platform: 'web' }).capabilities['loop:fs'].provider).toBe('opfs');
+  });
+
+  it('applies a profile to default components', () => {
+    const g = resolveApp(path.join(dir, 'app'), { platform: 'native', profile: 'fancy' });
+    expect(g.profile).toBe('fancy');
+    expect(g.components.find((c) => c.name === 'fmt')!.path).toBe('../c/fancy.wat');
+  });
+
+  it('applies --set to default components and parses TOML values', () => {
+    const g = resolveApp(path.join(dir, 'app'), {
+      platform: 'native',
+      set: ['components.fmt.source=../c/fancy.wat', 'components.fmt.limits.deadline-ms=750', 'components.fmt.config.greeting=hi there'],
+    });
+    const fmt = g.components.find((c) => c.name === 'fmt')!;
+    expect(fmt.path).toBe('../c/fancy.wat');
+    expect(fmt.limits['deadline-ms']).toBe(750);
+    expect(fmt.config.greeting).toBe('hi there');
+  });
+
+  it('refuses --set on a core component and a --set value the schema rejects', () => {
+    expect(errorsOf(() => resolveApp(path.join(dir, 'app'), { platform: 'native', set: ['components.main.source=../c/fancy.wat'] }))).toContain(
+      'error[LOOP212] --set components.main.source=../c/fancy.wat: "main" is a core component and cannot be replaced',
+    );
+    expect(errorsOf(() => resolveApp(path.join(dir, 'app'), { platform: 'native', set: ['components.fmt.class=pinned'] }))).toMatch(
+      /LOOP103\] components\.fmt\.class: "pinned" is not allowed here.*after applying --set components\.fmt\.class=pinned/,
+    );
+  });
+
+  it('uses the built output of a component project', () => {
+    write('proj/loop.component.toml', '[component]\nname = "proj"\nlanguage = "js"\nworld = "plugin"\n');
+    write('proj/dist/proj.wasm', 'not really wasm, but hashed as-is');
+    write('app2/app.loop.toml', '[app]\nname = "two"\nentry = "proj"\n[components.proj]\nsource = "../proj"\n');
+    const g = resolveApp(path.join(dir, 'app2'), { platform: 'native' });
+    expect(g.components[0].path).toBe('../proj/dist/proj.wasm');
+  });
+});

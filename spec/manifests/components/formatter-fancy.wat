@@ -1,0 +1,2 @@
+;; formatter-fancy: a tiny real component for the resolver corpus (a source file, hashed as-is).
+(component $formatter-fancy)

@@ -1,0 +1,2 @@
+;; greeter: a tiny real component for the resolver corpus (a source file, hashed as-is).
+(component $greeter)
