@@ -8,3 +8,4 @@ export { readComponentProject, COMPONENT_MARKER, type ComponentProject } from '.
 export { checkManifest, loadManifest, manifestPath, readManifest, validateManifestFile, MANIFEST_FILE } from './manifest/load';
 export type * from './manifest/types';
 export { resolveApp, graphJson, GRAPH_FORMAT, type ResolvedGraph, type ResolvedComponent, type ResolveOptions } from './resolve/resolve';
+export { createNodes, createNodesV2, createDependencies, type LoopPluginOptions } from './plugin/create-nodes';

@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createDependencies, createNodes, createNodesV2 } from './create-nodes';
+
+const repo = path.resolve(__dirname, '../../../..');
+
+function workspace(files: Record<string, string>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-nx-'));
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text);
+  }
+  return root;
+}
+
+const app = `[app]\nname = "shop"\nentry = "core"\n[components.core]\nsource = "../../components/core"\nclass = "core"\n[components.fmt]\nsource = "../../components/fmt"\n[profiles.x.components.fmt]\nsource = "../../components/fmt2"\n`;
+const marker = (name: string, language = 'js') => `[component]\nname = "${name}"\nlanguage = "${language}"\nworld = "plugin"\n`;
+
+describe('createNodes', () => {
+  const root = workspace({
+    'apps/shop/app.loop.toml': app,
+    'components/core/loop.component.toml': marker('core', 'rust'),
+    'components/fmt/loop.component.toml': marker('fmt'),
+    'components/fmt2/loop.component.toml': marker('fmt2', 'ts'),
+  });
+  const files = ['apps/shop/app.loop.toml', 'components/core/loop.component.toml', 'components/fmt/loop.component.toml', 'components/fmt2/loop.component.toml'];
+  const ctx = { workspaceRoot: root, nxJsonConfiguration: {} };
+
+  it('exports the same batched function under both names, for one glob', () => {
+    expect(createNodesV2).toBe(createNodes);
+    expect(createNodes[0]).toBe('**/{app.loop.toml,loop.component.toml}');
+  });
+
+  it('infers an app project with cacheable validate and resolve targets', async () => {
+    const results = await createNodes[1](files, {}, ctx);
+    const shop = results.find(([f]) => f === 'apps/shop/app.loop.toml')![1].projects!['apps/shop'];
+    expect(shop.name).toBe('shop');
+    expect(shop.targets!.resolve).toMatchObject({
+      executor: '@loop/nx:resolve',
+      cache: true,
+      dependsOn: ['^build-component'],
+      outputs: ['{options.outputPath}'],
+      options: { platform: 'native', outputPath: 'dist/apps/shop/native/app.loop.json' },
+      configurations: { web: { platform: 'web', outputPath: 'dist/apps/shop/web/app.loop.json' } },
+    });
+    expect(shop.targets!.resolve.metadata!.description).toBeTruthy();
+    expect(shop.targets!.validate.cache).toBe(true);
+  });
+
+  it('infers component projects whose build outputs only the .wasm and hashes the toolchain', async () => {
+    const results = await createNodes[1](files, {}, ctx);
+    const core = results.find(([f]) => f.startsWith('components/core/'))![1].projects!['components/core'];
+    const build = core.targets!['build-component'];
+    expect(build.outputs).toEqual(['{projectRoot}/dist/core.wasm']);
+    expect(build.inputs).toContainEqual({ runtime: 'rustc -vV' });
+    const fmt = results.find(([f]) => f.startsWith('components/fmt/'))![1].projects!['components/fmt'];
+    expect(fmt.targets!['build-component'].inputs).toContainEqual({ externalDependencies: expect.arrayContaining(['@bytecodealliance/componentize-js']) });
+  });
+
+  it('reports a broken manifest by file without losing the other projects', async () => {
+    const bad = workspace({ 'a/app.loop.toml': '[app\n', 'b/loop.component.toml': marker('b') });
+    await expect(createNodes[1](['a/app.loop.toml', 'b/loop.component.toml'], {}, { workspaceRoot: bad, nxJsonConfiguration: {} })).rejects.toMatchObject({
+      errors: [[`a/app.loop.toml`, expect.anything()]],
+      partialResults: [['b/loop.component.toml', expect.anything()]],
+    });
+  });
+
+  it('draws app → component edges from sources and profiles', () => {
+    const projects = {
+      shop: { root: 'apps/shop' },
+      core: { root: 'components/core' },
+      fmt: { root: 'components/fmt' },
+      fmt2: { root: 'components/fmt2' },
+    };
+    const deps = createDependencies({}, { workspaceRoot: root, projects, nxJsonConfiguration: {}, externalNodes: {}, fileMap: { projectFileMap: {}, nonProjectFiles: [] }, filesToProcess: { projectFileMap: {}, nonProjectFiles: [] } } as never) as { source: string; target: string }[];
+    expect(deps.map((d) => `${d.source}->${d.target}`).sort()).toEqual(['shop->core', 'shop->fmt', 'shop->fmt2']);
+  });
+});
+
+describe('nx show projects in this repository', () => {
+  it('lists the example app and its components, inferred from manifests', () => {
+    const r = spawnSync(path.join(repo, 'node_modules/.bin/nx'), ['show', 'projects'], {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { ...process.env, NX_DAEMON: 'false', NX_ISOLATE_PLUGINS: 'false', NX_NO_CLOUD: 'true' },
+    });
+    expect(r.stderr).not.toMatch(/error/i);
+    const projects = r.stdout.trim().split('\n');
+    for (const p of ['hello-app', 'greeter', 'formatter-basic', 'formatter-fancy', 'upper', 'reverse']) expect(projects).toContain(p);
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * Nx inference: one glob, one function per file kind. An `app.loop.toml` makes an app
+ * project, a `loop.component.toml` a component project; targets are cacheable and declare
+ * exactly their inputs and outputs. Parsing is TOML only (no schema, no hashing) so that
+ * `nx show projects` stays fast with hundreds of apps.
+ */
+import {
+  createNodesFromFiles,
+  type CreateDependencies,
+  type CreateNodes,
+  type CreateNodesContext,
+  type CreateNodesResult,
+  type RawProjectGraphDependency,
+  type TargetConfiguration,
+  DependencyType,
+} from '@nx/devkit';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'smol-toml';
+import { COMPONENT_MARKER } from '../manifest/component-marker';
+import { MANIFEST_FILE } from '../manifest/load';
+
+export interface LoopPluginOptions {
+  /** Rename inferred targets, e.g. { resolve: 'loop-resolve' }. */
+  targetNames?: Partial<Record<'validate' | 'resolve' | 'buildComponent', string>>;
+}
+
+const GLOB = `**/{${MANIFEST_FILE},${COMPONENT_MARKER}}`;
+
+/**
+ * Loop's own code is an input of every target it runs. Installed from npm it is an external
+ * package; inside a workspace that develops Loop (like this repository) it is a project,
+ * which Nx cannot hash as external — hash its sources instead.
+ */
+function loopInputs(workspaceRoot: string) {
+  const pkgDir = path.resolve(__dirname, '../..');
+  const rel = path.relative(workspaceRoot, fs.realpathSync(pkgDir));
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return [{ externalDependencies: ['@loop/nx', 'smol-toml', 'ajv'] }];
+  const posix = rel.split(path.sep).join('/');
+  return [`{workspaceRoot}/${posix}/src/**/*`, `{workspaceRoot}/${posix}/package.json`, '{workspaceRoot}/spec/app.loop.schema.json', { externalDependencies: ['smol-toml', 'ajv'] }];
+}
+
+/** Tool versions that change what a target produces; Nx hashes them as external inputs. */
+const TOOLCHAIN_PACKAGES = ['@bytecodealliance/componentize-js', '@bytecodealliance/jco', 'typescript'];
+
+export const createNodes: CreateNodes<LoopPluginOptions> = [
+  GLOB,
+  (files, options, context) => createNodesFromFiles(inferProject, files, options ?? {}, context),
+];
+/** Nx 21 reads only this name; Nx 22+ prefer createNodes with the same signature. */
+export const createNodesV2 = createNodes;
+
+function inferProject(file: string, options: LoopPluginOptions | undefined, context: CreateNodesContext): CreateNodesResult {
+  const root = path.dirname(file);
+  const data = parse(fs.readFileSync(path.join(context.workspaceRoot, file), 'utf8')) as Record<string, any>;
+  const names = { validate: 'validate', resolve: 'resolve', buildComponent: 'build-component', ...options?.targetNames };
+  const self = loopInputs(context.workspaceRoot);
+  if (path.basename(file) === MANIFEST_FILE) {
+    return { projects: { [root]: appProject(root, file, data, names, self) } };
+  }
+  return { projects: { [root]: componentProject(root, file, data, names, self) } };
+}
+
+type Input = NonNullable<TargetConfiguration['inputs']>[number];
+
+function appProject(root: string, file: string, data: Record<string, any>, names: Record<string, string>, self: Input[]) {
+  const name: string = data.app?.name ?? path.basename(root);
+  const resolve: TargetConfiguration = {
+    executor: '@loop/nx:resolve',
+    cache: true,
+    dependsOn: [`^${names.buildComponent}`],
+    inputs: [
+      '{projectRoot}/**/*',
+      // The graph holds each component's sha256: it changes when a dependency's build does.
+      { dependentTasksOutputFiles: '**/*.wasm', transitive: true },
+      ...self,
+    ],
+    outputs: ['{options.outputPath}'],
+    options: { manifest: file, platform: 'native', outputPath: `dist/${root}/native/app.loop.json` },
+    configurations: {
+      native: { platform: 'native', outputPath: `dist/${root}/native/app.loop.json` },
+      web: { platform: 'web', outputPath: `dist/${root}/web/app.loop.json` },
+    },
+    metadata: {
+      description: 'Resolve app.loop.toml into app.loop.json for one platform (--configuration=native|web)',
+      technologies: ['wasm'],
+      help: { command: 'loop resolve --help', example: { options: { profile: 'fancy' } } },
+    },
+  };
+  return {
+    name,
+    projectType: 'application' as const,
+    tags: ['loop:app'],
+    targets: {
+      [names.validate]: {
+        executor: '@loop/nx:validate',
+        cache: true,
+        inputs: ['{projectRoot}/**/*', ...self],
+        outputs: [],
+        options: { manifest: file },
+        metadata: { description: 'Check app.loop.toml: syntax, schema and cross-references', technologies: ['wasm'] },
+      },
+      [names.resolve]: resolve,
+    },
+  };
+}
+
+function componentProject(root: string, _file: string, data: Record<string, any>, names: Record<string, string>, self: Input[]) {
+  const name: string = data.component?.name ?? path.basename(root);
+  const language: string = data.component?.language ?? 'unknown';
+  return {
+    name,
+    projectType: 'library' as const,
+    tags: ['loop:component', `lang:${language}`],
+    targets: {
+      [names.buildComponent]: {
+        executor: '@loop/nx:build-component',
+        cache: true,
+        inputs: [
+          '{projectRoot}/**/*',
+          '!{projectRoot}/dist/**/*',
+          '!{projectRoot}/target/**/*',
+          '{workspaceRoot}/wit/**/*',
+          '{workspaceRoot}/examples/wit/**/*',
+          ...(language === 'rust'
+            ? [{ runtime: 'rustc -vV' }, '{workspaceRoot}/tools/rust-guest/**/*']
+            : [{ externalDependencies: TOOLCHAIN_PACKAGES }]),
+          ...self,
+        ],
+        outputs: [`{projectRoot}/dist/${name}.wasm`],
+        options: { project: root },
+        metadata: { description: `Build the ${language} component into dist/${name}.wasm`, technologies: ['wasm', language] },
+      },
+    },
+  };
+}
+
+/**
+ * app → component edges from each manifest's `source` entries (and its profiles), so
+ * `nx graph` shows them and `nx affected` finds the apps a component change touches.
+ */
+export const createDependencies: CreateDependencies<LoopPluginOptions> = (_options, context) => {
+  const byRoot = new Map(Object.entries(context.projects).map(([name, p]) => [p.root, name] as const));
+  const deps: RawProjectGraphDependency[] = [];
+  for (const [source, project] of Object.entries(context.projects)) {
+    const manifest = path.posix.join(project.root, MANIFEST_FILE);
+    const abs = path.join(context.workspaceRoot, manifest);
+    if (!fs.existsSync(abs)) continue;
+    let data: Record<string, any>;
+    try {
+      data = parse(fs.readFileSync(abs, 'utf8')) as Record<string, any>;
+    } catch {
+      continue; // createNodes already reported it
+    }
+    const sources = new Set<string>();
+    for (const c of Object.values(data.components ?? {})) if (typeof (c as any)?.source === 'string') sources.add((c as any).source);
+    for (const p of Object.values(data.profiles ?? {}))
+      for (const c of Object.values((p as any)?.components ?? {})) if (typeof (c as any)?.source === 'string') sources.add((c as any).source);
+    for (const s of sources) {
+      const target = byRoot.get(path.posix.normalize(path.posix.join(project.root, s)));
+      if (target && target !== source) deps.push({ source, target, type: DependencyType.static, sourceFile: manifest });
+    }
+  }
+  return deps;
+};
