@@ -76,7 +76,7 @@ export async function buildComponent(projectDir: string, opts: BuildOptions = {}
         : entry;
     const bundle = bundlePath(tmp);
     const entryLabel = displayPath(entry, opts.cwd);
-    const used = await bundleGuest({ entry: js, markerFile: project.markerFile, outFile: bundle });
+    const used = await bundleGuest({ entry: js, markerFile: project.markerFile, outFile: bundle, label: entryLabel, cwd: opts.cwd });
     const narrowed = await narrowWorld({ wit, used, tmp, markerFile: project.markerFile, entryLabel });
     const component = await componentizeGuest({
       bundle,

@@ -1,15 +1,9 @@
-/** Error codes of component builds (LOOP4xx). Listed in the README's error table by the lead. */
+/** Error codes of component builds (LOOP4xx; marker errors are LOOP301/302/001 from manifest/component-marker). Listed in the README's error table by the lead. */
 export const CODES = {
-  /** No loop.component.toml in the project dir. */
-  markerMissing: 'LOOP401',
-  /** loop.component.toml is not valid TOML. */
-  markerSyntax: 'LOOP402',
-  /** A [component] field of loop.component.toml is missing or invalid. */
-  markerField: 'LOOP403',
   /** The entry module (js/ts) does not exist. */
-  entryMissing: 'LOOP404',
+  entryMissing: 'LOOP401',
   /** The WIT dir does not exist or the world is not in it. */
-  witMissing: 'LOOP405',
+  witMissing: 'LOOP402',
   /** TypeScript reported errors (type or syntax). */
   typeError: 'LOOP410',
   /** Bundling the JS sources failed (unresolved import, syntax error). */

@@ -1,6 +1,6 @@
 export { buildComponent, componentOutputPath } from './build-component';
 export type { BuildOptions, BuildResult } from './build-component';
-export { readComponentMarker, parseComponentMarker, MARKER_FILE, LANGUAGES, JS_FEATURES } from './marker';
+export { readComponentMarker, MARKER_FILE, LANGUAGES, JS_FEATURES } from './marker';
 export type { ComponentProject, ComponentLanguage, JsFeature } from './marker';
 export { CODES as BUILD_ERROR_CODES } from './codes';
 export { instantiateComponent, memoryProviders } from './run';

@@ -19,18 +19,19 @@ export interface BundleInput {
   /** File named in errors about the entry (the marker when the entry is the default). */
   markerFile: string;
   outFile: string;
-  /** Where the sources came from, for messages (TS output maps back to the project). */
+  /** Names the entry in messages (default: the entry path relative to cwd). */
   label?: string;
+  cwd?: string;
 }
 
 /** Bundles `entry` and every relative/npm import into one ES module; returns the WIT imports it uses. */
-export async function bundleGuest({ entry, markerFile, outFile }: BundleInput): Promise<string[]> {
+export async function bundleGuest({ entry, markerFile, outFile, label, cwd }: BundleInput): Promise<string[]> {
   if (!existsSync(entry)) {
     throw new LoopError({
       code: CODES.entryMissing,
       file: displayPath(markerFile),
       field: 'component.entry',
-      message: `entry module ${displayPath(entry)} does not exist`,
+      message: `entry module ${displayPath(entry, cwd)} does not exist`,
       hint: 'create it, or set `entry = "<path>"` in [component] (relative to the project)',
     });
   }
@@ -55,7 +56,7 @@ export async function bundleGuest({ entry, markerFile, outFile }: BundleInput): 
   } catch (e) {
     throw new LoopError({
       code: CODES.bundleFailed,
-      file: displayPath(entry),
+      file: label ?? displayPath(entry, cwd),
       message: `could not bundle the guest sources:\n${stripAnsi(errorText(e))}`,
       hint: 'fix the import or syntax error above; guests may import relative modules, npm packages and WIT interfaces',
     });
@@ -64,7 +65,7 @@ export async function bundleGuest({ entry, markerFile, outFile }: BundleInput): 
   if (unresolved.length) {
     throw new LoopError({
       code: CODES.bundleFailed,
-      file: displayPath(entry),
+      file: label ?? displayPath(entry, cwd),
       message: `could not bundle the guest sources:\n${stripAnsi(unresolved.join('\n'))}`,
       hint: 'fix the import above; guests may import relative modules, npm packages and WIT interfaces',
     });

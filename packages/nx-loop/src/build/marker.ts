@@ -1,5 +1,5 @@
 /**
- * The component project marker `loop.component.toml`: reading and validating it.
+ * The component project marker `loop.component.toml`, as builds need it.
  *
  * ```toml
  * [component]
@@ -10,22 +10,27 @@
  * entry = "src/index.ts" # optional (js/ts): the guest's entry module
  * features = ["clocks"]  # optional (js/ts): StarlingMonkey WASI features to keep (default none)
  * ```
+ *
+ * The core fields are read and checked by `readComponentProject` (manifest/component-marker);
+ * this adds the build-only keys (`entry`, `features`) and rejects keys nobody reads.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
 import { Diagnostic, LoopError } from '../errors';
+import { COMPONENT_MARKER, LANGUAGES, readComponentProject } from '../manifest/component-marker';
 import { locateToml, PathSegment } from '../manifest/toml-locate';
-import { CODES } from './codes';
 import { displayPath } from './workspace';
 
-export const MARKER_FILE = 'loop.component.toml';
-export const LANGUAGES = ['rust', 'js', 'ts'] as const;
+export const MARKER_FILE = COMPONENT_MARKER;
+export { LANGUAGES };
 export type ComponentLanguage = (typeof LANGUAGES)[number];
 
 /** StarlingMonkey's WASI features (componentize-js `disableFeatures`). All are off unless listed. */
 export const JS_FEATURES = ['stdio', 'random', 'clocks', 'http', 'fetch-event'] as const;
 export type JsFeature = (typeof JS_FEATURES)[number];
+
+/** Code of a missing/invalid marker field (shared with readComponentProject). */
+const FIELD_CODE = 'LOOP302';
 
 export interface ComponentProject {
   /** Absolute project directory. */
@@ -35,7 +40,7 @@ export interface ComponentProject {
   name: string;
   language: ComponentLanguage;
   world: string;
-  /** The project's own WIT dir, relative to the project (as written). */
+  /** The project's own WIT dir (absolute), when the marker sets one. */
   wit?: string;
   /** Entry module relative to the project (js/ts only; defaults to src/index.js / src/index.ts). */
   entry?: string;
@@ -43,122 +48,55 @@ export interface ComponentProject {
   features: JsFeature[];
 }
 
-const NAME_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-/** `core`, `plugin`, or `ns:pkg/world` (optionally `@version`). */
-const WORLD_RE = /^([a-z][a-z0-9-]*:[a-z][a-z0-9-]*(@[0-9A-Za-z.+-]+)?\/)?%?[a-z][a-z0-9-]*$/;
 const KEYS = ['name', 'language', 'world', 'wit', 'entry', 'features'];
 
 /** Reads and validates `<projectDir>/loop.component.toml`. Throws a LoopError naming file and field. */
 export function readComponentMarker(projectDir: string): ComponentProject {
-  const file = join(projectDir, MARKER_FILE);
-  if (!existsSync(file)) {
-    throw new LoopError({
-      code: CODES.markerMissing,
-      file: displayPath(file),
-      message: `no ${MARKER_FILE} in ${projectDir}`,
-      hint: `create one with [component] name, language and world, or run \`nx g @loop/nx:component <name>\``,
-    });
-  }
-  return parseComponentMarker(readFileSync(file, 'utf8'), file, projectDir);
-}
-
-/** Validates marker text; `file` is used in messages, `projectDir` for the result. */
-export function parseComponentMarker(text: string, file: string, projectDir: string): ComponentProject {
-  let data: Record<string, unknown>;
-  try {
-    data = parseToml(text) as Record<string, unknown>;
-  } catch (e) {
-    if (e instanceof TomlError) {
-      const first = e.message.split('\n')[0].replace(/^Invalid TOML document: /, '');
-      throw new LoopError({
-        code: CODES.markerSyntax,
-        file: displayPath(file),
-        line: e.line,
-        col: e.column,
-        message: `invalid TOML: ${first}`,
-        hint: 'fix the syntax; see https://toml.io',
-      });
-    }
-    throw e;
-  }
+  const base = readComponentProject(projectDir);
+  const text = readFileSync(base.markerFile, 'utf8');
+  const data = parseToml(text) as Record<string, unknown>;
   const loc = locateToml(text);
+  const file = displayPath(base.markerFile);
   const diags: Diagnostic[] = [];
   const bad = (path: PathSegment[], message: string, hint?: string) => {
     const at = loc.nearest(path);
-    diags.push({
-      code: CODES.markerField,
-      file: displayPath(file),
-      line: at?.value.line,
-      col: at?.value.col,
-      field: path.join('.'),
-      message,
-      hint,
-    });
+    diags.push({ code: FIELD_CODE, file, line: at?.value.line, col: at?.value.col, field: path.join('.'), message, hint });
   };
-
   for (const key of Object.keys(data)) {
     if (key !== 'component') bad([key], `unknown table or key '${key}'`, 'the marker has only a [component] table');
   }
-  const comp = data.component;
-  if (comp === undefined || typeof comp !== 'object' || Array.isArray(comp) || comp === null) {
-    bad(['component'], comp === undefined ? 'missing [component] table' : 'must be a table', 'add [component] with name, language and world');
-    throw new LoopError(diags);
-  }
-  const c = comp as Record<string, unknown>;
+  const c = data.component as Record<string, unknown>;
   for (const key of Object.keys(c)) {
     if (!KEYS.includes(key)) bad(['component', key], `unknown key '${key}'`, `allowed keys: ${KEYS.join(', ')}`);
   }
-  const str = (key: string, required: boolean): string | undefined => {
-    const v = c[key];
-    if (v === undefined) {
-      if (required) bad(['component', key], `missing required key '${key}'`);
-      return undefined;
-    }
-    if (typeof v !== 'string' || v === '') {
-      bad(['component', key], `must be a non-empty string (got ${JSON.stringify(v)})`);
-      return undefined;
-    }
-    return v;
-  };
-  const name = str('name', true);
-  if (name !== undefined && !NAME_RE.test(name)) {
-    bad(['component', 'name'], `'${name}' is not a valid component name`, 'use lowercase kebab-case, e.g. "text-upper"');
+  let entry: string | undefined;
+  if (c.entry !== undefined) {
+    if (typeof c.entry !== 'string' || c.entry === '') bad(['component', 'entry'], `expected a module path, got ${JSON.stringify(c.entry)}`, 'set entry = "src/index.js" (relative to the project) or remove it');
+    else entry = c.entry;
   }
-  const language = str('language', true);
-  if (language !== undefined && !(LANGUAGES as readonly string[]).includes(language)) {
-    bad(['component', 'language'], `must be one of ${LANGUAGES.join(', ')} (got "${language}")`);
-  }
-  const world = str('world', true);
-  if (world !== undefined && !WORLD_RE.test(world)) {
-    bad(['component', 'world'], `'${world}' is not a world name`, 'use "core", "plugin" or "<namespace>:<package>/<world>"');
-  }
-  const wit = str('wit', false);
-  const entry = str('entry', false);
   let features: JsFeature[] = [];
   if (c.features !== undefined) {
     if (!Array.isArray(c.features) || c.features.some((f) => typeof f !== 'string')) {
-      bad(['component', 'features'], 'must be a list of strings');
+      bad(['component', 'features'], `expected a list of feature names, got ${JSON.stringify(c.features)}`, `choose from ${JS_FEATURES.join(', ')}`);
     } else {
       for (const f of c.features as string[]) {
-        if (!(JS_FEATURES as readonly string[]).includes(f)) {
-          bad(['component', 'features'], `unknown feature "${f}"`, `one of ${JS_FEATURES.join(', ')}`);
-        }
+        if (!(JS_FEATURES as readonly string[]).includes(f)) bad(['component', 'features'], `unknown feature "${f}"`, `choose from ${JS_FEATURES.join(', ')}`);
       }
       features = c.features as JsFeature[];
     }
   }
-  if (language === 'rust') {
-    if (entry !== undefined) bad(['component', 'entry'], "only js and ts components have an 'entry'", 'a Rust component builds from Cargo.toml');
-    if (c.features !== undefined) bad(['component', 'features'], "only js and ts components have 'features'");
+  if (base.language === 'rust') {
+    if (c.entry !== undefined) bad(['component', 'entry'], "only js and ts components have an entry module", 'a Rust component builds from its Cargo.toml; remove entry');
+    if (c.features !== undefined) bad(['component', 'features'], 'only js and ts components have features', 'remove features');
   }
   if (diags.length) throw new LoopError(diags);
   return {
-    dir: projectDir,
-    markerFile: file,
-    name: name!,
-    language: language as ComponentLanguage,
-    world: world!,
-    wit,
+    dir: base.dir,
+    markerFile: base.markerFile,
+    name: base.name,
+    language: base.language,
+    world: base.world,
+    wit: base.wit,
     entry,
     features,
   };
