@@ -46,12 +46,22 @@ export function readManifest(input: string, cwd = process.cwd()): LoadedManifest
   } catch (e) {
     throw tomlSyntaxError(display, e);
   }
-  return { file, display, text, data, loc: new Locator(display, text) };
+  let loc: Locator | undefined;
+  // Positions are only needed to report errors: build them on first use.
+  return {
+    file,
+    display,
+    text,
+    data,
+    get loc() {
+      return (loc ??= new Locator(display, text));
+    },
+  };
 }
 
 /** Schema + semantic diagnostics, sorted by position. */
 export function checkManifest(m: LoadedManifest): Diagnostic[] {
-  const all = [...validateSchema(m.data, m.loc), ...checkSemantics(m.data, m.file, m.loc)];
+  const all = [...validateSchema(m.data, m), ...checkSemantics(m.data, m.file, m)];
   return all.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
 }
 

@@ -3,7 +3,8 @@
  * editors read through `#:schema`). ajv finds every error; this module turns each into
  * a Diagnostic that names the field, says what is wrong in plain words and how to fix it.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type Ajv from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from '../errors';
@@ -26,19 +27,32 @@ export function loadSchema(): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(schemaPath(), 'utf8'));
 }
 
+/** One ajv configuration, shared with the build step that writes the standalone validator. */
+export function schemaAjv(standalone = false): Ajv {
+  // Loaded on demand: a built Loop validates with the standalone code and never needs ajv's compiler.
+  const AjvClass = (require('ajv') as typeof import('ajv')).default;
+  const ajv = new AjvClass({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, code: { source: standalone } });
+  ajv.addVocabulary(['x-hint']);
+  return ajv;
+}
+
+/**
+ * The build writes the compiled schema as plain JS next to this file (ajv standalone), so a
+ * cold `loop` process does not pay for compiling it; from sources, compile on first use.
+ */
 function validator(): ValidateFunction {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-    ajv.addVocabulary(['x-hint']);
-    compiled = ajv.compile(loadSchema());
+    const standalone = path.join(__dirname, 'schema-validate.js');
+    compiled = fs.existsSync(standalone) ? (require(standalone) as ValidateFunction) : schemaAjv().compile(loadSchema());
   }
   return compiled;
 }
 
-export function validateSchema(data: unknown, loc: Locator): Diagnostic[] {
+/** `where.loc` is read only when there are errors: locating positions costs a TOML scan. */
+export function validateSchema(data: unknown, where: { readonly loc: Locator }): Diagnostic[] {
   const validate = validator();
   if (validate(data)) return [];
-  return collapse(validate.errors ?? []).map((e) => toDiagnostic(e, loc));
+  return collapse(validate.errors ?? []).map((e) => toDiagnostic(e, where.loc));
 }
 
 /** ajv reports every failed branch of a oneOf/anyOf; users need one line per place. */

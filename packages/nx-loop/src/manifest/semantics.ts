@@ -15,11 +15,11 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 const list = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(', ');
 
-export function checkSemantics(data: unknown, manifestFile: string, loc: Locator): Diagnostic[] {
+export function checkSemantics(data: unknown, manifestFile: string, where: { readonly loc: Locator }): Diagnostic[] {
   if (!isObj(data)) return [];
   const out: Diagnostic[] = [];
   const err = (code: string, at: (string | number)[], message: string, hint: string, part: 'key' | 'value' = 'value') =>
-    out.push({ code, message, hint, field: fieldName(at), ...loc.at(at, part) });
+    out.push({ code, message, hint, field: fieldName(at), ...where.loc.at(at, part) });
 
   const components = isObj(data.components) ? data.components : {};
   const names = Object.keys(components);

@@ -13,6 +13,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function applyOverrides(loaded: LoadedManifest, profile: string | undefined, sets: string[]): Manifest {
+  if (profile === undefined && !sets.length) return loaded.data as Manifest;
   const data = structuredClone(loaded.data) as Obj;
   const components = data.components as Obj;
   const problems: Diagnostic[] = [];
@@ -58,7 +59,7 @@ export function applyOverrides(loaded: LoadedManifest, profile: string | undefin
   if (problems.length) throw new LoopError(problems);
 
   // The result must still be a valid manifest (e.g. the new source must exist).
-  const after = [...validateSchema(data, loaded.loc), ...checkSemantics(data, loaded.file, loaded.loc)];
+  const after = [...validateSchema(data, loaded), ...checkSemantics(data, loaded.file, loaded)];
   if (after.length) {
     const origin = [profile !== undefined ? `profile "${profile}"` : '', ...sets.map((s) => `--set ${s}`)].filter(Boolean).join(', ');
     throw new LoopError(after.map((d) => ({ ...d, message: `${d.message} (after applying ${origin})` })));

@@ -62,7 +62,7 @@ export function resolveApp(input: string, opts: ResolveOptions): ResolvedGraph {
   const loaded = readManifest(input, opts.cwd);
   fail(checkManifest(loaded));
   const data = applyOverrides(loaded, opts.profile, opts.set ?? []);
-  return resolveManifest({ ...loaded, data }, data, opts);
+  return resolveManifest(loaded, data, opts);
 }
 
 export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: ResolveOptions): ResolvedGraph {
