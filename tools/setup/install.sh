@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every toolchain and package Loop needs on a fresh Debian machine (as root, no
+# stdin) and builds Loop itself. Idempotent: each step skips what is already there, so the
+# main and test commands call it first. Caches live outside the clone in $LOOP_CACHE_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export LOOP_CACHE_DIR="${LOOP_CACHE_DIR:-$HOME/.cache/loop}"
+mkdir -p "$LOOP_CACHE_DIR"
+step() { printf '\n==> %s\n' "$*"; }
+
+# Debian packages: apt-get only when something is missing (apt-get update first, as the
+# package lists of a fresh machine may be empty).
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+  if ((${#missing[@]})); then
+    step "apt-get install ${missing[*]}"
+    if [ "$(id -u)" != 0 ]; then
+      echo "error: need root to install ${missing[*]} (run as root, or install them and rerun)" >&2
+      exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+apt_install ca-certificates curl git python3
+
+step "npm packages (npm ci when package-lock.json changed; else rebuild Loop)"
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.loop-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
+  npm ci --no-audit --no-fund # its prepare script builds packages/nx-loop
+  echo "$lock_hash" > node_modules/.loop-lock-hash
+else
+  npm run --silent build
+fi
+
+step "Rust guest toolchain (wasm components from Rust)"
+bash tools/setup/rust-guest.sh
+
+echo
+echo "install: done (caches in $LOOP_CACHE_DIR)"

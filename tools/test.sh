@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test suite (vitest: unit, corpus, e2e with real components; cargo test: the
+# native host) after making sure everything is installed, then prints one line:
+#   N passed, N failed
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup/install.sh || { echo "0 passed, 1 failed"; exit 1; }
+export NX_DAEMON=false NX_ISOLATE_PLUGINS=false NX_NO_CLOUD=true
+export LOOP_CACHE_DIR="${LOOP_CACHE_DIR:-$HOME/.cache/loop}"
+results=$(mktemp -d)
+passed=0 failed=0 status=0
+
+echo
+echo "==> vitest"
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json" || status=1
+if [ -f "$results/vitest.json" ]; then
+  read -r p f < <(node -e '
+    const r = require(process.argv[1]);
+    // A spec file that fails to load counts as one failure even though no test ran.
+    const broken = r.testResults.filter((t) => t.status === "failed" && !t.assertionResults.length).length;
+    console.log(r.numPassedTests, r.numFailedTests + broken);' "$results/vitest.json")
+  passed=$((passed + p)) failed=$((failed + f))
+else
+  failed=$((failed + 1))
+fi
+
+# Cargo workspaces whose tests run on the host (guest crates build for wasm and are
+# exercised through the hosts instead).
+for ws in host-templates/wasmtime-rust; do
+  [ -f "$ws/Cargo.toml" ] || continue
+  echo
+  echo "==> cargo test ($ws)"
+  (cd "$ws" && CARGO_TARGET_DIR="$LOOP_CACHE_DIR/target" cargo test --locked 2>&1) | tee "$results/cargo.log" || status=1
+  while read -r p f; do passed=$((passed + p)) failed=$((failed + f)); done < <(
+    sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' "$results/cargo.log")
+  grep -q '^error' "$results/cargo.log" && ! grep -q '^test result' "$results/cargo.log" && failed=$((failed + 1))
+done
+
+[ "$failed" -gt 0 ] && status=1
+echo
+echo "$passed passed, $failed failed"
+exit $status
