@@ -1,0 +1,35 @@
+// Throwaway copies of this workspace for tests and benchmarks: a real `git clone` of the
+// committed tree, node_modules hard-linked from the original (seconds, no download), Loop
+// built. Options let a copy lack packages, to prove a tool never ran in it.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = join(fileURLToPath(import.meta.url), '../../..');
+
+/**
+ * @param {string} dest  directory to create (must not exist)
+ * @param {{ without?: string[], build?: boolean }} [opts]  `without`: node_modules entries to leave out
+ */
+export function cloneWorkspace(dest, opts = {}) {
+  execFileSync('git', ['clone', '--quiet', '--no-hardlinks', repoRoot, dest], { stdio: 'inherit' });
+  execFileSync('cp', ['-al', join(repoRoot, 'node_modules'), join(dest, 'node_modules')]);
+  for (const pkg of opts.without ?? []) rmSync(join(dest, 'node_modules', pkg), { recursive: true, force: true });
+  if (opts.build !== false) {
+    // Loop's own dist/ is built per clone (it is not committed).
+    rmSync(join(dest, 'packages/nx-loop/dist'), { recursive: true, force: true });
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: dest, stdio: 'inherit' });
+  }
+  return dest;
+}
+
+/** Environment for running Nx in scripts: no daemon, no plugin isolation, no cloud. */
+export function nxEnv(extra = {}) {
+  return { ...process.env, NX_DAEMON: 'false', NX_ISOLATE_PLUGINS: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...extra };
+}
+
+export function ensureDir(p) {
+  if (!existsSync(p)) mkdirSync(p, { recursive: true });
+  return p;
+}
