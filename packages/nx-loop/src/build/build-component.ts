@@ -24,6 +24,8 @@ export interface BuildOptions {
   onOutput?: (chunk: string) => void;
   /** Base for paths in messages (default: process.cwd()). */
   cwd?: string;
+  /** Rust: build with cargo --release (default true); false builds the debug profile. */
+  release?: boolean;
 }
 
 export interface BuildResult {
@@ -50,7 +52,7 @@ export async function buildComponent(projectDir: string, opts: BuildOptions = {}
   const out = componentOutputPath(project);
 
   if (project.language === 'rust') {
-    await buildRust({ project, workspaceRoot, onOutput: opts.onOutput, cwd: opts.cwd });
+    await buildRust({ project, workspaceRoot, onOutput: opts.onOutput, cwd: opts.cwd, release: opts.release });
     let bytes: Buffer;
     try {
       bytes = readFileSync(out);

@@ -18,9 +18,11 @@ export interface RustBuildInput {
   /** Receives the script's stderr/stdout lines as they come (cargo progress). */
   onOutput?: (chunk: string) => void;
   cwd?: string;
+  /** cargo --release (the default: opt-level "s", LTO as the crate's profile says). */
+  release?: boolean;
 }
 
-export async function buildRust({ project, workspaceRoot, onOutput, cwd }: RustBuildInput): Promise<void> {
+export async function buildRust({ project, workspaceRoot, onOutput, cwd, release = true }: RustBuildInput): Promise<void> {
   const script = workspaceRoot ? join(workspaceRoot, RUST_BUILD_SCRIPT) : undefined;
   if (!script || !existsSync(script)) {
     throw new LoopError({
@@ -31,7 +33,7 @@ export async function buildRust({ project, workspaceRoot, onOutput, cwd }: RustB
       hint: 'build inside a Loop workspace (run `npm run setup` to install the Rust guest toolchain)',
     });
   }
-  const { code, output } = await run('bash', [script, project.dir], workspaceRoot!, onOutput);
+  const { code, output } = await run('bash', [script, project.dir, ...(release ? ['--release'] : [])], workspaceRoot!, onOutput);
   if (code !== 0) {
     const tail = output.trimEnd().split('\n').slice(-60).join('\n');
     throw new LoopError({
