@@ -55,7 +55,7 @@ describe('createNodes', () => {
     const core = results.find(([f]) => f.startsWith('components/core/'))![1].projects!['components/core'];
     const build = core.targets!['build-component'];
     expect(build.outputs).toEqual(['{projectRoot}/dist/core.wasm']);
-    expect(build.inputs).toContainEqual({ runtime: 'rustc -vV' });
+    expect(build.inputs).toContainEqual({ runtime: expect.stringContaining('rustc') });
     const fmt = results.find(([f]) => f.startsWith('components/fmt/'))![1].projects!['components/fmt'];
     expect(fmt.targets!['build-component'].inputs).toContainEqual({ externalDependencies: expect.arrayContaining(['@bytecodealliance/componentize-js']) });
   });

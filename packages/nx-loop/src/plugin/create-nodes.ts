@@ -123,7 +123,8 @@ function componentProject(root: string, _file: string, data: Record<string, any>
           '{workspaceRoot}/wit/**/*',
           '{workspaceRoot}/examples/wit/**/*',
           ...(language === 'rust'
-            ? [{ runtime: 'rustc -vV' }, '{workspaceRoot}/tools/rust-guest/**/*']
+            ? // The guest compiler (Debian's rustc-web unless LOOP_GUEST_RUSTC says otherwise), not rustup's.
+              [{ runtime: '"${LOOP_GUEST_RUSTC:-/usr/bin/rustc}" -vV 2>/dev/null || echo no-guest-rustc' }, '{workspaceRoot}/tools/rust-guest/**/*']
             : [{ externalDependencies: TOOLCHAIN_PACKAGES }]),
           ...self,
         ],
