@@ -1,10 +1,13 @@
 import type { Command } from '../command';
 import { pendingCommands } from './pending';
+import { keygen } from './keygen';
 import { resolve } from './resolve';
+import { sign } from './sign';
 import { validate } from './validate';
+import { verify } from './verify';
 
 /** Every `loop` verb. A real command replaces a pending one of the same name. */
-const real: Command[] = [validate, resolve];
+const real: Command[] = [validate, resolve, keygen, sign, verify];
 
 export const commands: Command[] = [
   ...real,

@@ -1,0 +1,99 @@
+/**
+ * Elevation by signature: a trust class that lists `keys` admits only components that carry
+ * a valid whole-file signature by one of them. The resolver calls `signatureProblems` once
+ * it knows every component's file; a component without such a signature fails resolution.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isLoopError, type Diagnostic } from '../errors';
+import type { LoadedManifest } from '../manifest/load';
+import type { Manifest } from '../manifest/types';
+import { parsePublicKeyText, type PublicKey } from './keys';
+import { verifyWasm } from './sign';
+
+export const TRUST_CODES = {
+  /** A component of a class with keys has no valid signature by them. */
+  unsigned: 'LOOP510',
+  /** A component of a class with keys is a text (.wat) source, which cannot carry a signature. */
+  textSource: 'LOOP511',
+} as const;
+
+/** The keys of each trust class that lists any, parsed (`ed25519:…`). Bad keys are left to the schema check. */
+export function trustKeys(m: Pick<Manifest, 'trust'>): Map<string, PublicKey[]> {
+  const out = new Map<string, PublicKey[]>();
+  for (const [cls, decl] of Object.entries(m.trust ?? {})) {
+    const keys: PublicKey[] = [];
+    (decl?.keys ?? []).forEach((k, i) => {
+      try {
+        keys.push(parsePublicKeyText(k, `trust.${cls}.keys[${i}]`));
+      } catch {
+        /* reported by keyProblems */
+      }
+    });
+    if (decl?.keys?.length) out.set(cls, keys);
+  }
+  return out;
+}
+
+/** Keys that match the schema's pattern but are not 32-byte Ed25519 public keys. */
+export function keyProblems(loaded: LoadedManifest, m: Pick<Manifest, 'trust'>): Diagnostic[] {
+  const problems: Diagnostic[] = [];
+  for (const [cls, decl] of Object.entries(m.trust ?? {})) {
+    (decl?.keys ?? []).forEach((k, i) => {
+      try {
+        parsePublicKeyText(k, `trust.${cls}.keys[${i}]`);
+      } catch (e) {
+        if (!isLoopError(e)) throw e;
+        problems.push({ ...e.diagnostics[0], message: e.diagnostics[0].message.replace(/^trust\.[^:]+: /, ''), field: `trust.${cls}.keys[${i}]`, ...loaded.loc.at(['trust', cls, 'keys', i]) });
+      }
+    });
+  }
+  return problems;
+}
+
+/**
+ * One diagnostic per component whose trust class lists keys but that carries no valid
+ * signature by one of them. `components[].path` is relative to `graphDir`.
+ */
+export function signatureProblems(
+  loaded: LoadedManifest,
+  m: Pick<Manifest, 'trust'>,
+  components: readonly { name: string; trust: string; path: string }[],
+  graphDir: string,
+): Diagnostic[] {
+  const keysOf = trustKeys(m);
+  if (!keysOf.size) return [];
+  const problems: Diagnostic[] = keyProblems(loaded, m);
+  for (const c of components) {
+    const keys = keysOf.get(c.trust);
+    if (!keys?.length) continue;
+    const abs = path.resolve(graphDir, c.path);
+    const shown = path.relative(process.cwd(), abs) || abs;
+    const where = loaded.loc.at(['components', c.name]);
+    const sign = `\`loop sign ${shown} --key <secret key of trust.${c.trust}.keys>\``;
+    if (/\.wat$/i.test(abs)) {
+      problems.push({
+        code: TRUST_CODES.textSource,
+        field: `components.${c.name}.source`,
+        ...where,
+        message: `component "${c.name}" is in trust class "${c.trust}", which requires a signature by one of its keys, but its source ${shown} is WebAssembly text, which cannot carry one`,
+        hint: `encode it (\`jco parse ${shown} -o x.wasm\`), sign the .wasm with ${sign.replace(shown, 'x.wasm')} and point the source at it`,
+      });
+      continue;
+    }
+    try {
+      verifyWasm(fs.readFileSync(abs), keys, { file: shown });
+    } catch (e) {
+      if (!isLoopError(e)) throw e;
+      const why = e.diagnostics[0];
+      problems.push({
+        code: TRUST_CODES.unsigned,
+        field: `components.${c.name}`,
+        ...where,
+        message: `component "${c.name}" is in trust class "${c.trust}", which requires a valid signature by one of its keys (trust.${c.trust}.keys), but ${shown}: [${why.code}] ${why.message}`,
+        hint: `sign it with ${sign}, or move it to a trust class without keys`,
+      });
+    }
+  }
+  return problems;
+}
