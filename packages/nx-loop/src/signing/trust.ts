@@ -75,7 +75,7 @@ export function signatureProblems(
       problems.push({
         code: TRUST_CODES.textSource,
         field: `components.${c.name}.source`,
-        ...where,
+        ...loaded.loc.at(['components', c.name, 'source']),
         message: `component "${c.name}" is in trust class "${c.trust}", which requires a signature by one of its keys, but its source ${shown} is WebAssembly text, which cannot carry one`,
         hint: `encode it (\`jco parse ${shown} -o x.wasm\`), sign the .wasm with ${sign.replace(shown, 'x.wasm')} and point the source at it`,
       });
