@@ -59,7 +59,7 @@ const fail = (d: Diagnostic): never => {
   throw new LoopError(d);
 };
 
-function parse(bytes: Uint8Array, file: string): WasmBinary {
+function parse(bytes: Uint8Array, file: string, forKeys?: string): WasmBinary {
   try {
     return parseWasm(bytes);
   } catch (e) {
@@ -68,7 +68,7 @@ function parse(bytes: Uint8Array, file: string): WasmBinary {
     return fail({
       code: SIGNING_CODES.notWasm,
       file,
-      message: text ? 'is a WebAssembly text (.wat) file; only binary components can carry a signature' : `is not a valid WebAssembly binary: ${e.message}`,
+      message: (text ? 'is a WebAssembly text (.wat) file; only binary components can carry a signature' : `is not a valid WebAssembly binary: ${e.message}`) + (forKeys ? ` (cannot verify it for ${forKeys})` : ''),
       hint: text ? 'encode it first, e.g. `jco parse x.wat -o x.wasm` or `wasm-tools parse`, then sign the .wasm' : 'sign the component a build produced (e.g. dist/<name>.wasm)',
     });
   }
@@ -148,8 +148,9 @@ export function signWasm(bytes: Uint8Array, key: SecretKey, opts: { file: string
  */
 export function verifyWasm(bytes: Uint8Array, keys: PublicKey[], opts: { file: string; detached?: Uint8Array; detachedFile?: string }): VerifyResult {
   const file = opts.file;
+  if (!keys.length) fail({ code: SIGNING_CODES.key, file, message: 'no public key to verify the signature with', hint: 'pass --key ed25519:<base64> or --keys-from <app.loop.toml>' });
   const keyList = describeKeys(keys);
-  const bin = parse(bytes, file);
+  const bin = parse(bytes, file, keyList);
   const first = bin.sections[0];
   let dataBytes: Uint8Array;
   let content: Section[];
