@@ -1,0 +1,296 @@
+// @ts-check
+/**
+ * The browser host: reads a resolved graph for platform `web` (app.loop.json) and the site
+ * metadata pack-web wrote beside it (loop.site.json: the jco-transpiled files of every
+ * component, their SHA-256 and the interfaces each imports), gates every component on its
+ * allow-list, wires providers and components together, and runs the entry.
+ *
+ * Scheduling is the host's: core and default components are instantiated in graph order
+ * (a default component's exports are wired into the imports of the components that use
+ * them), then plugins are loaded into the registry; `run()` calls the entry's
+ * `loop:app/entry.run`. Runs in a dedicated worker (worker.js) but has no worker-only code.
+ */
+import { refusal, unversioned, packageOf } from './trust.js';
+import { createLogger } from './providers/log.js';
+import { createFiles } from './providers/fs.js';
+import { createHttp } from './providers/http.js';
+import { createKv } from './providers/kv.js';
+import { createClock } from './providers/clock.js';
+import { createRandom } from './providers/random.js';
+import { createConfig } from './providers/config.js';
+import { createDom } from './providers/dom.js';
+import { stubInterface } from './providers/stubs.js';
+import { PluginRegistry } from './providers/plugin.js';
+import { messageOf } from './providers/errors.js';
+
+export const GRAPH_FORMAT = 'loop.app/1';
+export const SITE_FORMAT = 'loop.site/1';
+const STUB_CAPABILITIES = ['loop:ui', 'loop:gfx', 'loop:input', 'loop:window'];
+
+/**
+ * @typedef {{ name: string, class: 'core' | 'default' | 'plugin', trust: string, path: string, sha256: string, allow: string[], config: Record<string, string>, limits: Record<string, number> }} GraphComponent
+ * @typedef {{ format: string, app: { name: string, entry: string, version?: string }, platform: string, components: GraphComponent[], plugins: null | { dir: string, trust: string, allow: string[] }, capabilities: Record<string, { provider: string } & Record<string, any>> }} Graph
+ * @typedef {{ js: string, dir: string, files: Record<string, string>, imports: string[], exports: string[] }} Transpiled
+ * @typedef {Transpiled & { name: string, version: string }} PluginEntry
+ * @typedef {{ format: string, components: Record<string, Transpiled>, seed?: { root: string, dir: string, files: string[] }, plugins?: string }} Site
+ */
+
+/** A message for the page: `{ type: 'log' | 'event' | 'refused' | … }`. */
+/** @typedef {(event: Record<string, any>) => void} Emit */
+
+/** @param {ArrayBuffer} bytes */
+async function sha256(bytes) {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return [...d].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** An error that names what failed; shown on the page as is. */
+export class HostError extends Error {}
+
+export class Host {
+  /**
+   * @param {{ emit: Emit, domRequest?: (op: string, args: Record<string, string>) => Promise<any>, url?: (path: string) => string }} opts
+   *   `url` maps a path of the site to a URL (default: relative to the graph's URL)
+   */
+  constructor({ emit, domRequest, url }) {
+    this.emit = emit;
+    this.domRequest = domRequest;
+    this.urlOf = url;
+    this.registry = new PluginRegistry();
+    /** @type {Map<string, any>} component name → instance exports */
+    this.instances = new Map();
+    /** @type {Map<string, string>} plugin name → version loaded */
+    this.pluginVersions = new Map();
+    /** @type {Record<string, object>} */
+    this.shared = {};
+  }
+
+  /** @param {string} path */
+  url(path) {
+    return this.urlOf ? this.urlOf(path) : new URL(path, this.base).href;
+  }
+
+  /** @param {string} path @param {RequestInit} [init] */
+  async fetchOk(path, init) {
+    const url = this.url(path);
+    let res;
+    try {
+      res = await fetch(url, init);
+    } catch (e) {
+      throw new HostError(`cannot fetch ${path}: ${messageOf(e)}`);
+    }
+    if (!res.ok) throw new HostError(`cannot fetch ${path}: HTTP ${res.status}`);
+    return res;
+  }
+
+  /** Loads the graph and the site metadata, prepares providers, instantiates components and plugins. */
+  async start(/** @type {string} */ graphUrl) {
+    this.base = new URL(graphUrl, typeof location !== 'undefined' ? location.href : undefined).href;
+    const graph = /** @type {Graph} */ (await (await this.fetchOk(this.urlOf ? 'app.loop.json' : this.base)).json());
+    if (graph.format !== GRAPH_FORMAT) throw new HostError(`app.loop.json: format is '${graph.format}', this host reads '${GRAPH_FORMAT}'`);
+    if (graph.platform !== 'web') throw new HostError(`app.loop.json: resolved for platform '${graph.platform}'; resolve the app with --platform web`);
+    const site = /** @type {Site} */ (await (await this.fetchOk('loop.site.json')).json());
+    if (site.format !== SITE_FORMAT) throw new HostError(`loop.site.json: format is '${site.format}', this host reads '${SITE_FORMAT}'`);
+    this.graph = graph;
+    this.site = site;
+    await this.prepareProviders();
+
+    // Interfaces exported by core/default components, for wiring and for the trust check.
+    /** @type {Map<string, string>} unversioned interface → component */
+    this.exportedBy = new Map();
+    for (const c of graph.components) {
+      if (c.class === 'plugin') continue;
+      const t = site.components[c.name];
+      if (!t) throw new HostError(`loop.site.json: no transpiled files for component '${c.name}' (re-run loop pack web)`);
+      for (const e of t.exports) this.exportedBy.set(unversioned(e), c.name);
+    }
+    for (const c of graph.components) {
+      if (c.class === 'plugin') continue;
+      const t = site.components[c.name];
+      const why = refusal(c, t.imports, new Set([...this.exportedBy].filter(([, owner]) => owner !== c.name).map(([i]) => i)));
+      if (why) {
+        this.emit({ type: 'refused', component: c.name, message: why });
+        throw new HostError(why);
+      }
+    }
+    for (const c of graph.components) {
+      if (c.class === 'plugin') continue;
+      this.instances.set(c.name, await this.instantiate(c, site.components[c.name]));
+      this.emit({ type: 'event', name: 'instantiated', component: c.name });
+    }
+    for (const c of graph.components) {
+      if (c.class !== 'plugin') continue;
+      const t = site.components[c.name];
+      if (!t) throw new HostError(`loop.site.json: no transpiled files for plugin component '${c.name}'`);
+      await this.loadPlugin(c.name, c, t, `component:${c.sha256.slice(0, 16)}`);
+    }
+    if (graph.plugins && site.plugins) await this.reloadPlugins();
+    this.emit({ type: 'ready', app: graph.app, plugins: this.registry.list() });
+  }
+
+  async prepareProviders() {
+    const graph = /** @type {Graph} */ (this.graph);
+    const site = /** @type {Site} */ (this.site);
+    const caps = graph.capabilities;
+    const app = graph.app.name;
+    const emit = this.emit;
+    /** @type {Record<string, object>} */
+    const shared = {};
+    if (caps['loop:fs']) {
+      const seed = site.seed;
+      const fsp = await createFiles({
+        provider: caps['loop:fs'].provider,
+        app,
+        root: caps['loop:fs'].root,
+        emit,
+        seed: seed && {
+          files: seed.files,
+          load: async (p) => new Uint8Array(await (await this.fetchOk(`${seed.dir}/${p}`)).arrayBuffer()),
+        },
+      });
+      Object.assign(shared, fsp.imports);
+    }
+    if (caps['loop:http']) Object.assign(shared, createHttp({ allow: caps['loop:http'].allow ?? [] }));
+    if (caps['loop:kv']) Object.assign(shared, (await createKv({ provider: caps['loop:kv'].provider, app, emit })).imports);
+    if (caps['loop:clock']) Object.assign(shared, createClock());
+    if (caps['loop:random']) Object.assign(shared, createRandom());
+    if (caps['loop:dom']) {
+      const request = this.domRequest;
+      Object.assign(shared, createDom(request ?? (async () => ({ ok: false, error: 'no page is attached to this host' }))));
+    }
+    this.shared = shared;
+  }
+
+  /**
+   * The import object for one component: only interfaces it imports and may use.
+   * @param {{ name: string }} c @param {string[]} imports
+   */
+  importsFor(c, imports) {
+    const caps = /** @type {Graph} */ (this.graph).capabilities;
+    /** @type {Record<string, object>} */
+    const out = {};
+    for (const iface of imports.map(unversioned)) {
+      const pkg = packageOf(iface);
+      if (iface === 'loop:app/config') Object.assign(out, createConfig(/** @type {any} */ (c)));
+      else if (iface === 'loop:log/logger') Object.assign(out, createLogger({ component: c.name, emit: this.emit }));
+      else if (iface === 'loop:plugin/host') Object.assign(out, this.registry.imports());
+      else if (iface === 'loop:plugin/types') out[iface] = {};
+      else if (STUB_CAPABILITIES.includes(pkg) && caps[pkg]) out[iface] = stubInterface();
+      else if (this.shared[iface]) out[iface] = this.shared[iface];
+      else if (this.exportedBy?.has(iface)) {
+        const owner = /** @type {string} */ (this.exportedBy.get(iface));
+        const forward = (/** @type {string} */ fn) => (/** @type {any[]} */ ...args) => {
+          const inst = this.instances.get(owner);
+          if (!inst) throw new HostError(`component '${owner}' (exporting ${iface}) is not instantiated`);
+          const target = inst[Object.keys(inst).find((k) => unversioned(k) === iface) ?? iface];
+          return target[fn](...args);
+        };
+        out[iface] = new Proxy({}, { get: (_t, k) => (typeof k === 'string' ? forward(k) : undefined) });
+      } else {
+        throw new HostError(`component '${c.name}' imports '${iface}', which this host cannot provide on the web (capability not granted or not available)`);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * @param {{ name: string }} c @param {Transpiled} t
+   * @returns {Promise<any>}
+   */
+  async instantiate(c, t) {
+    const imports = this.importsFor(c, t.imports);
+    const mod = await import(/* @vite-ignore */ this.url(t.js));
+    const getCoreModule = async (/** @type {string} */ file) => {
+      const expected = t.files[file];
+      if (!expected) throw new HostError(`component '${c.name}': ${file} is not listed in loop.site.json`);
+      const bytes = await (await this.fetchOk(t.dir + file)).arrayBuffer();
+      const actual = await sha256(bytes);
+      if (actual !== expected) throw new HostError(`component '${c.name}': ${t.dir}${file} has sha256 ${actual}, loop.site.json says ${expected}`);
+      return WebAssembly.compile(bytes);
+    };
+    try {
+      return await mod.instantiate(getCoreModule, imports);
+    } catch (e) {
+      if (e instanceof HostError) throw e;
+      throw new HostError(`component '${c.name}' failed to instantiate: ${messageOf(e)}`);
+    }
+  }
+
+  /**
+   * Gates, instantiates and registers one plugin (replacing a loaded one of the same name).
+   * @param {string} name @param {{ name: string, trust: string, allow: string[] }} gate @param {Transpiled} t @param {string} version
+   * @returns {Promise<boolean>} whether it was loaded
+   */
+  async loadPlugin(name, gate, t, version) {
+    const why = refusal({ ...gate, name }, t.imports, new Set());
+    if (why) {
+      this.emit({ type: 'refused', component: name, message: why });
+      return false;
+    }
+    try {
+      const inst = await this.instantiate({ name }, t);
+      const plugin = inst['loop:plugin/plugin@0.1.0'] ?? inst.plugin;
+      if (!plugin) throw new HostError(`plugin '${name}' does not export loop:plugin/plugin`);
+      const info = await plugin.info();
+      const previous = this.pluginVersions.get(name);
+      this.registry.set({ name, source: version, info, handle: (input) => plugin.handle(input) });
+      this.pluginVersions.set(name, version);
+      this.emit({ type: 'plugin', name, version, info, previous: previous ?? null });
+      return true;
+    } catch (e) {
+      this.emit({ type: 'error', component: name, message: messageOf(e) });
+      return false;
+    }
+  }
+
+  /** Reads plugins/index.json again and swaps every plugin whose version changed. */
+  async reloadPlugins() {
+    const graph = /** @type {Graph} */ (this.graph);
+    const site = /** @type {Site} */ (this.site);
+    if (!graph.plugins || !site.plugins) return this.registry.list();
+    const index = await (await this.fetchOk(site.plugins, { cache: 'no-store' })).json();
+    const entries = /** @type {PluginEntry[]} */ (index.plugins ?? []);
+    const gate = { name: '', trust: graph.plugins.trust, allow: graph.plugins.allow };
+    for (const entry of entries) {
+      if (this.pluginVersions.get(entry.name) === entry.version) continue;
+      await this.loadPlugin(entry.name, gate, entry, entry.version);
+    }
+    const fromComponents = new Set(graph.components.filter((c) => c.class === 'plugin').map((c) => c.name));
+    for (const name of [...this.pluginVersions.keys()]) {
+      if (!fromComponents.has(name) && !entries.some((e) => e.name === name)) {
+        this.registry.delete(name);
+        this.pluginVersions.delete(name);
+        this.emit({ type: 'plugin-removed', name });
+      }
+    }
+    const list = this.registry.list();
+    this.emit({ type: 'plugins', plugins: list });
+    return list;
+  }
+
+  /** Calls the entry's `run`; resolves to `{ ok: true }` or `{ ok: false, error }`. */
+  async run() {
+    const graph = /** @type {Graph} */ (this.graph);
+    const inst = this.instances.get(graph.app.entry);
+    if (!inst) throw new HostError(`the entry component '${graph.app.entry}' is not instantiated`);
+    const entry = inst['loop:app/entry@0.1.0'] ?? inst.entry;
+    if (!entry) throw new HostError(`the entry component '${graph.app.entry}' does not export loop:app/entry`);
+    try {
+      await entry.run();
+      return { ok: true };
+    } catch (e) {
+      const payload = /** @type {any} */ (e)?.payload;
+      return { ok: false, error: typeof payload === 'string' ? payload : `trap: ${messageOf(e)}` };
+    }
+  }
+
+  /** @param {string} name @param {string} input */
+  async callPlugin(name, input) {
+    try {
+      return { ok: true, value: await this.registry.call(name, input) };
+    } catch (e) {
+      const payload = /** @type {any} */ (e)?.payload;
+      return { ok: false, error: typeof payload === 'string' ? payload : messageOf(e) };
+    }
+  }
+}

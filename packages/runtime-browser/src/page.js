@@ -1,0 +1,102 @@
+// @ts-check
+/**
+ * The script of a packed site's index.html: registers the service worker (offline cache and
+ * plugin swaps), starts the app in the worker host, prints every log line into #loop-log and
+ * every refusal or error into #loop-events, runs the entry once, and listens for plugin
+ * changes announced by `loop serve`. `window.loop` is the running app (see bridge.js).
+ */
+import { startApp } from './bridge.js';
+
+/** @param {string} b64 */
+function decode(b64) {
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+const TYPES = { js: 'text/javascript', wasm: 'application/wasm', json: 'application/json' };
+
+/** Inline sites carry every file in `<script type="application/octet-stream" data-path>` tags. */
+function inlineFiles() {
+  /** @type {Record<string, string>} */
+  const files = {};
+  for (const el of document.querySelectorAll('script[data-path]')) {
+    const path = /** @type {string} */ (el.getAttribute('data-path'));
+    const ext = /** @type {keyof typeof TYPES} */ (path.split('.').pop());
+    files[path] = URL.createObjectURL(new Blob([decode((el.textContent ?? '').trim())], { type: TYPES[ext] ?? 'application/octet-stream' }));
+  }
+  return files;
+}
+
+async function main() {
+  const config = JSON.parse(document.getElementById('loop-config')?.textContent ?? '{}');
+  const logEl = /** @type {HTMLElement} */ (document.getElementById('loop-log'));
+  const eventsEl = /** @type {HTMLElement} */ (document.getElementById('loop-events'));
+  const status = document.getElementById('loop-status');
+  const say = (/** @type {HTMLElement} */ el, /** @type {string} */ line, cls = '') => {
+    const div = document.createElement('div');
+    div.textContent = line;
+    if (cls) div.className = cls;
+    el.appendChild(div);
+  };
+  const setStatus = (/** @type {string} */ s) => {
+    if (status) status.textContent = s;
+    document.documentElement.dataset.loopStatus = s;
+  };
+
+  const files = config.inline ? inlineFiles() : undefined;
+  // Registered once the app is up, so the service worker's precache reads what the page
+  // already loaded from the HTTP cache instead of downloading the site twice.
+  const registerServiceWorker = () => {
+    if (files || !('serviceWorker' in navigator)) return;
+    navigator.serviceWorker
+      .register('./sw.js')
+      .then(() => navigator.serviceWorker.ready)
+      .then(() => {
+        document.documentElement.dataset.loopOffline = 'ready';
+      })
+      .catch((e) => say(eventsEl, `service worker not registered: ${e.message}`, 'error'));
+  };
+  let liveUrl = null;
+  if (!config.inline) {
+    try {
+      const r = await fetch('./__loop/live', { cache: 'no-store' });
+      if (r.ok) liveUrl = './__loop/events';
+    } catch {
+      // offline or a plain static server: no live plugin announcements
+    }
+  }
+
+  setStatus('starting');
+  const app = startApp({
+    graphUrl: './app.loop.json',
+    workerUrl: files ? files['loop-worker.js'] : './loop-worker.js',
+    files,
+    liveUrl,
+    onLog: (e) => {
+      if (!(/** @type {any} */ (window).__loopFirstLog)) /** @type {any} */ (window).__loopFirstLog = performance.now();
+      say(logEl, e.line, `level-${e.level}`);
+    },
+    onEvent: (e) => {
+      if (e.type === 'refused') say(eventsEl, `refused: ${e.message}`, 'refused');
+      else if (e.type === 'error') say(eventsEl, `error: ${e.component ? `${e.component}: ` : ''}${e.message}`, 'error');
+      else if (e.type === 'plugin' && e.previous) say(eventsEl, `plugin ${e.name} swapped: ${e.previous} → ${e.version}`, 'swap');
+    },
+  });
+  /** @type {any} */ (window).loop = app;
+  try {
+    await app.ready;
+  } catch (e) {
+    setStatus('failed');
+    registerServiceWorker();
+    return;
+  }
+  setStatus('running');
+  registerServiceWorker();
+  const result = await app.run();
+  if (!result.ok) say(eventsEl, `error: ${config.entry ?? 'entry'}: run failed: ${result.error}`, 'error');
+  setStatus(result.ok ? 'done' : 'failed');
+}
+
+main();

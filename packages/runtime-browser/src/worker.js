@@ -1,0 +1,75 @@
+// @ts-check
+/**
+ * The dedicated-worker entry of the browser host. The page (bridge.js) starts it as a module
+ * worker and talks to it with messages:
+ *   page → worker: { type: 'start', graphUrl, files? }   files: site path → blob URL (inline sites)
+ *                  { type: 'run' | 'reload-plugins' | 'call-plugin', id, name?, input? }
+ *                  { type: 'dom-result', id, ok, value?, error? }
+ *   worker → page: { type: 'log' | 'event' | 'refused' | 'plugin' | 'plugins' | 'ready' | 'error', … }
+ *                  { type: 'reply', id, ok, value?, error? }   the answer to a request
+ *                  { type: 'dom', id, op, args }              a loop:dom operation for the page
+ */
+import { Host } from './host.js';
+import { messageOf } from './providers/errors.js';
+
+const post = (/** @type {any} */ msg) => /** @type {any} */ (self).postMessage(msg);
+let nextDom = 1;
+/** @type {Map<number, (r: any) => void>} */
+const domWaiting = new Map();
+
+/** @type {Host | undefined} */
+let host;
+/** @type {Promise<void> | undefined} */
+let started;
+
+/** @param {Record<string, string> | undefined} files */
+function urlMapper(files) {
+  if (!files) return undefined;
+  return (/** @type {string} */ path) => {
+    const u = files[path];
+    if (!u) throw new Error(`${path} is not part of this inline site`);
+    return u;
+  };
+}
+
+self.addEventListener('message', async (/** @type {MessageEvent} */ ev) => {
+  const msg = ev.data;
+  if (msg.type === 'dom-result') {
+    domWaiting.get(msg.id)?.(msg);
+    domWaiting.delete(msg.id);
+    return;
+  }
+  if (msg.type === 'start') {
+    host = new Host({
+      emit: post,
+      url: urlMapper(msg.files),
+      domRequest: (op, args) =>
+        new Promise((resolve) => {
+          const id = nextDom++;
+          domWaiting.set(id, resolve);
+          post({ type: 'dom', id, op, args });
+        }),
+    });
+    started = host.start(msg.graphUrl).catch((e) => {
+      post({ type: 'error', message: messageOf(e) });
+      throw e;
+    });
+    return;
+  }
+  const reply = (/** @type {any} */ r) => post({ type: 'reply', id: msg.id, ...r });
+  try {
+    await started;
+  } catch (e) {
+    reply({ ok: false, error: `the app did not start: ${messageOf(e)}` });
+    return;
+  }
+  const h = /** @type {Host} */ (host);
+  try {
+    if (msg.type === 'run') reply(await h.run());
+    else if (msg.type === 'call-plugin') reply(await h.callPlugin(msg.name, msg.input));
+    else if (msg.type === 'reload-plugins') reply({ ok: true, value: await h.reloadPlugins() });
+    else reply({ ok: false, error: `unknown request '${msg.type}'` });
+  } catch (e) {
+    reply({ ok: false, error: messageOf(e) });
+  }
+});
