@@ -1,0 +1,114 @@
+// Elevation by signature at resolve time: once `[trust.<class>] keys` is set, every component
+// of that class in the resolved graph must carry a valid signature by one of the keys.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../cli/main';
+import { isLoopError, type LoopError } from '../errors';
+import { resolveApp } from '../resolve/resolve';
+import { ADDER_WAT, CORE_WAT, embeddedCodeSections, encode, tmpDir } from './__fixtures__/components';
+import { generateKeyPair, type SecretKey } from './keys';
+import { signWasm } from './sign';
+
+const dir = tmpDir('loop-trust-');
+let alice: SecretKey;
+let bob: SecretKey;
+let adder: Uint8Array;
+
+const put = (name: string, bytes: Uint8Array) => fs.writeFileSync(path.join(dir, name), bytes);
+function app(name: string, body: string): string {
+  const d = path.join(dir, name);
+  fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(d, 'app.loop.toml'), `[app]\nname = "${name}"\nentry = "main"\n${body}`);
+  return d;
+}
+function resolveError(appDir: string, opts: { profile?: string } = {}): LoopError {
+  try {
+    resolveApp(appDir, { platform: 'native', ...opts });
+  } catch (e) {
+    if (isLoopError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected resolution to fail');
+}
+const trusted = (keys: SecretKey[]) => `[trust.trusted]\nallow = ["*"]\nkeys = [${keys.map((k) => `"${k.publicKey}"`).join(', ')}]\n`;
+
+beforeAll(async () => {
+  alice = generateKeyPair();
+  bob = generateKeyPair();
+  adder = await encode(ADDER_WAT);
+  put('unsigned.wasm', adder);
+  put('alice.wasm', signWasm(adder, alice, { file: 'x' }).bytes);
+  put('bob.wasm', signWasm(adder, bob, { file: 'x' }).bytes);
+  put('plain.wasm', await encode(CORE_WAT));
+  const t = Buffer.from(fs.readFileSync(path.join(dir, 'alice.wasm')));
+  t[embeddedCodeSections(t)[0].start + 4] ^= 0x01;
+  put('tampered.wasm', t);
+});
+
+describe('a trust class with keys', () => {
+  it('admits components signed by one of its keys, and leaves other classes alone', () => {
+    const d = app('ok', `[components.main]\nsource = "../alice.wasm"\nclass = "core"\ntrust = "trusted"\n[components.helper]\nsource = "../unsigned.wasm"\n` + trusted([bob, alice]));
+    const g = resolveApp(d, { platform: 'native' });
+    expect(g.components.map((c) => [c.name, c.trust])).toEqual([['main', 'trusted'], ['helper', 'untrusted']]);
+    expect(g.trust.trusted.keys).toEqual([bob.publicKey.toString(), alice.publicKey.toString()]);
+  });
+
+  it('refuses an unsigned component with the component, the class, the file and a `loop sign` hint', () => {
+    const d = app('unsigned', `[components.main]\nsource = "../unsigned.wasm"\nclass = "core"\ntrust = "trusted"\n` + trusted([alice]));
+    const e = resolveError(d);
+    expect(e.code).toBe('LOOP510');
+    const diag = e.diagnostics[0];
+    expect(diag).toMatchObject({ field: 'components.main', line: 4, col: 1 });
+    expect(diag.file).toMatch(/app\.loop\.toml$/);
+    expect(diag.message).toMatch(/^component "main" is in trust class "trusted", which requires a valid signature by one of its keys \(trust\.trusted\.keys\), but \S*unsigned\.wasm: \[LOOP503\] is not signed/);
+    expect(diag.hint).toMatch(/^sign it with `loop sign \S*unsigned\.wasm --key <secret key of trust\.trusted\.keys>`, or move it to a trust class without keys$/);
+  });
+
+  it('refuses a component signed by a key the class does not list', () => {
+    const e = resolveError(app('other-key', `[components.main]\nsource = "../bob.wasm"\nclass = "core"\ntrust = "trusted"\n` + trusted([alice])));
+    expect(e.code).toBe('LOOP510');
+    expect(e.diagnostics[0].message).toContain(`[LOOP505] is not signed by key ${alice.publicKey}`);
+  });
+
+  it('refuses a signed component whose embedded core module was changed afterwards', () => {
+    const e = resolveError(app('tampered', `[components.main]\nsource = "../tampered.wasm"\nclass = "core"\ntrust = "trusted"\n` + trusted([alice])));
+    expect(e.code).toBe('LOOP510');
+    expect(e.diagnostics[0].message).toContain(`[LOOP506] signature by ${alice.publicKey} does not match the content: the component was modified after it was signed`);
+  });
+
+  it('checks the component a profile puts in place, and reports every unsigned component at once', () => {
+    const d = app(
+      'profile',
+      `[components.main]\nsource = "../alice.wasm"\nclass = "core"\ntrust = "trusted"\n` +
+        `[components.fmt]\nsource = "../alice.wasm"\ntrust = "trusted"\n[components.aux]\nsource = "../plain.wasm"\ntrust = "trusted"\n` +
+        `[profiles.dev.components.fmt]\nsource = "../unsigned.wasm"\n` +
+        trusted([alice]),
+    );
+    const e = resolveError(d, { profile: 'dev' });
+    expect(e.diagnostics.map((x) => [x.code, x.field])).toEqual([
+      ['LOOP510', 'components.fmt'],
+      ['LOOP510', 'components.aux'],
+    ]);
+    expect(e.diagnostics[1].message).toContain('plain.wasm: [LOOP503] is not signed');
+    // Without the profile only aux fails.
+    expect(resolveError(d).diagnostics.map((x) => x.field)).toEqual(['components.aux']);
+  });
+
+  it('applies to manifest-defined classes too', () => {
+    const d = app('partner', `[components.main]\nsource = "../bob.wasm"\nclass = "core"\ntrust = "partner"\n[trust.partner]\nallow = ["loop:log"]\nkeys = ["${bob.publicKey}"]\n`);
+    expect(resolveApp(d, { platform: 'web' }).components[0].trust).toBe('partner');
+    put('bob-then-unsigned.wasm', adder);
+    const d2 = app('partner2', `[components.main]\nsource = "../bob-then-unsigned.wasm"\nclass = "core"\ntrust = "partner"\n[trust.partner]\nallow = ["loop:log"]\nkeys = ["${bob.publicKey}"]\n`);
+    expect(resolveError(d2).diagnostics[0].message).toContain('component "main" is in trust class "partner"');
+  });
+
+  it('fails `loop resolve` with exit 1 and the error on stderr', async () => {
+    const d = app('cli', `[components.main]\nsource = "../unsigned.wasm"\nclass = "core"\ntrust = "trusted"\n` + trusted([alice]));
+    const err: string[] = [];
+    const code = await main(['resolve', d, '--platform', 'native'], { cwd: dir, out: () => {}, err: (l) => err.push(l) });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(/cli\/app\.loop\.toml:4:1: error\[LOOP510\] components\.main: component "main" is in trust class "trusted"/);
+    expect(err.join('\n')).toContain('hint: sign it with `loop sign ');
+  });
+});
