@@ -13,7 +13,7 @@ import { runDomOperation } from './providers/dom.js';
 /**
  * @typedef {{ type: string } & Record<string, any>} LoopEvent
  * @typedef {{
- *   graphUrl?: string, workerUrl: string | URL, files?: Record<string, string>,
+ *   graphUrl?: string, workerUrl: string | URL, files?: Record<string, ArrayBuffer>,
  *   onLog?: (e: LoopEvent) => void, onEvent?: (e: LoopEvent) => void,
  *   domRoot?: ParentNode, liveUrl?: string | null
  * }} StartOptions
@@ -21,7 +21,9 @@ import { runDomOperation } from './providers/dom.js';
 
 /** @param {StartOptions} opts */
 export function startApp(opts) {
-  const worker = new Worker(opts.workerUrl, { type: 'module', name: 'loop-host' });
+  // An inline site's worker comes from a blob: URL, which file:// pages may only start as a
+  // classic worker (the bundled host has no static imports, so it runs as either).
+  const worker = new Worker(opts.workerUrl, { type: opts.files ? 'classic' : 'module', name: 'loop-host' });
   let nextId = 1;
   /** @type {Map<number, { resolve: (v: any) => void }>} */
   const waiting = new Map();

@@ -15,16 +15,12 @@ function decode(b64) {
   return out;
 }
 
-const TYPES = { js: 'text/javascript', wasm: 'application/wasm', json: 'application/json' };
-
 /** Inline sites carry every file in `<script type="application/octet-stream" data-path>` tags. */
 function inlineFiles() {
-  /** @type {Record<string, string>} */
+  /** @type {Record<string, ArrayBuffer>} */
   const files = {};
   for (const el of document.querySelectorAll('script[data-path]')) {
-    const path = /** @type {string} */ (el.getAttribute('data-path'));
-    const ext = /** @type {keyof typeof TYPES} */ (path.split('.').pop());
-    files[path] = URL.createObjectURL(new Blob([decode((el.textContent ?? '').trim())], { type: TYPES[ext] ?? 'application/octet-stream' }));
+    files[/** @type {string} */ (el.getAttribute('data-path'))] = decode((el.textContent ?? '').trim()).buffer;
   }
   return files;
 }
@@ -71,7 +67,7 @@ async function main() {
   setStatus('starting');
   const app = startApp({
     graphUrl: './app.loop.json',
-    workerUrl: files ? files['loop-worker.js'] : './loop-worker.js',
+    workerUrl: files ? URL.createObjectURL(new Blob([files['loop-worker.js']], { type: 'text/javascript' })) : './loop-worker.js',
     files,
     liveUrl,
     onLog: (e) => {

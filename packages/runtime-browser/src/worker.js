@@ -2,7 +2,7 @@
 /**
  * The dedicated-worker entry of the browser host. The page (bridge.js) starts it as a module
  * worker and talks to it with messages:
- *   page → worker: { type: 'start', graphUrl, files? }   files: site path → blob URL (inline sites)
+ *   page → worker: { type: 'start', graphUrl, files? }   files: site path → bytes (inline sites)
  *                  { type: 'run' | 'reload-plugins' | 'call-plugin', id, name?, input? }
  *                  { type: 'dom-result', id, ok, value?, error? }
  *   worker → page: { type: 'log' | 'event' | 'refused' | 'plugin' | 'plugins' | 'ready' | 'error', … }
@@ -22,12 +22,26 @@ let host;
 /** @type {Promise<void> | undefined} */
 let started;
 
-/** @param {Record<string, string> | undefined} files */
+const TYPES = { js: 'text/javascript', wasm: 'application/wasm', json: 'application/json' };
+
+/**
+ * Inline sites hand the worker every file's bytes; the worker makes its own blob: URLs (a
+ * file:// page's blob URLs are not fetchable from the worker's opaque origin).
+ * @param {Record<string, ArrayBuffer> | undefined} files
+ */
 function urlMapper(files) {
   if (!files) return undefined;
+  /** @type {Map<string, string>} */
+  const urls = new Map();
   return (/** @type {string} */ path) => {
-    const u = files[path];
-    if (!u) throw new Error(`${path} is not part of this inline site`);
+    let u = urls.get(path);
+    if (!u) {
+      const bytes = files[path];
+      if (!bytes) throw new Error(`${path} is not part of this inline site`);
+      const ext = /** @type {keyof typeof TYPES} */ (path.split('.').pop());
+      u = URL.createObjectURL(new Blob([bytes], { type: TYPES[ext] ?? 'application/octet-stream' }));
+      urls.set(path, u);
+    }
     return u;
   };
 }

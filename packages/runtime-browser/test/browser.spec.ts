@@ -1,0 +1,176 @@
+/**
+ * The browser host end to end: the example app packed by `pack-web`, served by `serveSite`
+ * (the `loop serve` core) and run in headless Debian Chromium through playwright-core.
+ * Components are the real example components (build them with `nx run-many -t build-component`)
+ * and small real WAT plugins (test/plugins.ts).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { packWeb } from '../../nx-loop/src/pack-web/index';
+import { serveSite } from '../../nx-loop/src/pack-web/serve';
+import { copyExampleApp, dataServer, EXAMPLE_APP, launch, REPO, requireChromium } from './browser';
+import { pluginWat } from './plugins';
+
+type Browser = Awaited<ReturnType<typeof launch>>;
+type Page = Awaited<ReturnType<Browser['context']['newPage']>>;
+
+const COMPONENTS = [
+  'examples/components/greeter-rust/dist/greeter.wasm',
+  'examples/components/formatter-basic-js/dist/formatter-basic.wasm',
+  'examples/components/upper-js/dist/upper.wasm',
+  'examples/components/reverse-ts/dist/reverse.wasm',
+];
+
+const GREETING = fs.readFileSync(path.join(EXAMPLE_APP, 'data/greeting.txt'), 'utf8').trimEnd();
+const FETCHED = fs.readFileSync(path.join(EXAMPLE_APP, 'www/hello.txt'), 'utf8').trimEnd();
+const reverse = (s: string) => Array.from(s).reverse().join('');
+
+/** What the example app logs, in order (the same lines the native host prints). */
+const EXPECTED = [
+  `[greeter] info: greeting: ${GREETING}`,
+  `[greeter] info: fetched 200: ${FETCHED}`,
+  `[formatter] debug: formatter-basic: formatting ${GREETING.length} chars`,
+  `[greeter] info: formatted: [basic] ${GREETING}`,
+  `[reverse] info: reverse: ${GREETING.length} code units`,
+  `[greeter] info: plugin reverse: ${reverse(GREETING)}`,
+  `[upper] info: upper: ${GREETING.length} chars`,
+  `[greeter] info: plugin upper: ${GREETING.toUpperCase()}`,
+];
+
+const LONG = 120_000;
+let browser: Browser;
+let data: Awaited<ReturnType<typeof dataServer>>;
+const cleanup: (() => Promise<void> | void)[] = [];
+
+async function parse(wat: string): Promise<Uint8Array> {
+  const { parse } = await import('@bytecodealliance/jco');
+  return parse(wat);
+}
+
+async function waitDone(page: Page) {
+  await page.waitForFunction(() => ['done', 'failed'].includes(document.documentElement.dataset.loopStatus ?? ''), null, { timeout: LONG });
+}
+
+const logLines = (page: Page) => page.evaluate(() => [...document.querySelectorAll('#loop-log > div')].map((d) => d.textContent));
+const eventLines = (page: Page) => page.evaluate(() => [...document.querySelectorAll('#loop-events > div')].map((d) => d.textContent));
+
+async function packAndServe(app: string, opts: { inline?: boolean } = {}) {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-web-site-'));
+  const packed = await packWeb(app, { out, inline: opts.inline });
+  cleanup.push(() => fs.rmSync(out, { recursive: true, force: true }));
+  if (opts.inline) return { packed, url: `file://${path.join(out, 'index.html')}`, server: undefined };
+  const server = await serveSite(out, { pluginsDir: packed.pluginsDir });
+  cleanup.push(() => server.close());
+  return { packed, url: server.url, server };
+}
+
+beforeAll(async () => {
+  requireChromium();
+  const missing = COMPONENTS.filter((c) => !fs.existsSync(path.join(REPO, c)));
+  if (missing.length) {
+    throw new Error(`example components are not built: ${missing.join(', ')}; run \`node_modules/.bin/nx run-many -t build-component\``);
+  }
+  data = await dataServer(path.join(EXAMPLE_APP, 'www'));
+  browser = await launch();
+}, LONG * 5);
+
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c();
+  await browser?.close();
+  await data?.close();
+});
+
+describe('browser host (Chromium)', () => {
+  test('the example app prints in the page what its components log', async () => {
+    const app = copyExampleApp(data.origin);
+    cleanup.push(() => fs.rmSync(app, { recursive: true, force: true }));
+    const { url, packed } = await packAndServe(app);
+    expect(packed.files).toEqual(expect.arrayContaining(['index.html', 'loop-worker.js', 'sw.js', 'app.loop.json', 'loop.site.json', 'plugins/index.json']));
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await waitDone(page);
+    expect(await eventLines(page)).toEqual([]);
+    expect(await logLines(page)).toEqual(EXPECTED);
+    await page.close();
+  }, LONG * 3);
+
+  test('--inline: one self-contained HTML file runs the same app from file://', async () => {
+    const app = copyExampleApp(data.origin);
+    cleanup.push(() => fs.rmSync(app, { recursive: true, force: true }));
+    const { url, packed } = await packAndServe(app, { inline: true });
+    expect(packed.files).toEqual(['index.html']);
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await waitDone(page);
+    // file:// has no OPFS: loop:fs falls back to memory, seeded from the packed data dir.
+    expect(await eventLines(page)).toEqual([]);
+    expect(await logLines(page)).toEqual(EXPECTED);
+    await page.close();
+  }, LONG * 3);
+
+  test('an untrusted plugin importing loop:dom is refused with the message in the page; a trusted one may use it', async () => {
+    const app = copyExampleApp(
+      data.origin,
+      '\n[components.painter]\nsource = "painter.wasm"\nclass = "plugin"\ntrust = "trusted"\n\n[capabilities."loop:dom"]\nprovider = "main-thread"\n',
+    );
+    cleanup.push(() => fs.rmSync(app, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(app, 'painter.wasm'), await parse(pluginWat({ name: 'painter', version: '1.0.0', prefix: 'painted:', dom: true })));
+    fs.writeFileSync(path.join(app, 'plugins', 'intruder.wat'), pluginWat({ name: 'intruder', version: '1.0.0', prefix: 'x', dom: true }));
+    const { url } = await packAndServe(app);
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await waitDone(page);
+    expect(await eventLines(page)).toEqual([
+      "refused: component 'intruder' imports 'loop:dom/document' but trust class 'untrusted' does not allow 'loop:dom'",
+    ]);
+    const lines = await logLines(page);
+    expect(lines).toContain(`[greeter] info: plugin painter: painted:${GREETING}`);
+    expect(lines.some((l) => l?.includes('intruder'))).toBe(false);
+    // The trusted plugin wrote the greeting into the page through loop:dom.
+    expect(await page.textContent('#loop-app')).toBe(GREETING);
+    expect(await page.evaluate(() => (window as any).loop.callPlugin('intruder', 'hi'))).toMatchObject({ ok: false, error: "no plugin named 'intruder'" });
+    await page.close();
+  }, LONG * 3);
+
+  test('replacing a plugin on the server swaps it without a reload; offline after the first load', async () => {
+    const app = copyExampleApp(data.origin);
+    cleanup.push(() => fs.rmSync(app, { recursive: true, force: true }));
+    const pluginFile = path.join(app, 'plugins', 'swap.wat');
+    fs.writeFileSync(pluginFile, pluginWat({ name: 'swap', version: '1.0.0', prefix: 'v1:' }));
+    const { url, server } = await packAndServe(app);
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await waitDone(page);
+    expect(await logLines(page)).toContain(`[greeter] info: plugin swap: v1:${GREETING}`);
+    const call = (input: string) => page.evaluate((i) => (window as any).loop.callPlugin('swap', i), input);
+    expect(await call('x')).toMatchObject({ ok: true, value: 'v1:x' });
+
+    // Page state: a counter the page keeps.
+    await page.evaluate(() => {
+      (window as any).counter = 0;
+      for (let i = 0; i < 3; i++) (window as any).counter++;
+    });
+    const swapped = page.waitForFunction(() => [...document.querySelectorAll('#loop-events > div')].some((d) => d.textContent?.startsWith('plugin swap swapped')), null, { timeout: LONG });
+    fs.writeFileSync(pluginFile, pluginWat({ name: 'swap', version: '2.0.0', prefix: 'v2:' }));
+    await swapped;
+    expect(await call('x')).toMatchObject({ ok: true, value: 'v2:x' });
+    expect(await page.evaluate(() => (window as any).counter)).toBe(3);
+    expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
+    // The core reaches the new version through loop:plugin/host too.
+    expect(await page.evaluate(() => (window as any).loop.run())).toMatchObject({ ok: true });
+    expect(await logLines(page)).toContain(`[greeter] info: plugin swap: v2:${GREETING}`);
+
+    // Offline: once the service worker has cached the site, the app starts with the server stopped.
+    await page.waitForFunction(() => document.documentElement.dataset.loopOffline === 'ready', null, { timeout: LONG });
+    await server!.close();
+    await page.reload();
+    await waitDone(page);
+    const offline = await logLines(page);
+    expect(offline[0]).toBe(`[greeter] info: greeting: ${GREETING}`);
+    expect(offline).toContain(`[greeter] info: formatted: [basic] ${GREETING}`);
+    expect(offline).toContain(`[greeter] info: plugin swap: v2:${GREETING}`);
+    await page.close();
+  }, LONG * 4);
+});
