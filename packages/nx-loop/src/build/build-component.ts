@@ -4,7 +4,7 @@
  * `<project>/dist/<name>.wasm` — the only output.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LoopError } from '../errors';
@@ -72,13 +72,22 @@ export async function buildComponent(projectDir: string, opts: BuildOptions = {}
   try {
     const defaultEntry = project.language === 'ts' ? 'src/index.ts' : 'src/index.js';
     const entry = resolve(dir, project.entry ?? defaultEntry);
+    if (!existsSync(entry)) {
+      throw new LoopError({
+        code: CODES.entryMissing,
+        file: displayPath(project.markerFile),
+        field: 'component.entry',
+        message: `entry module ${displayPath(entry, opts.cwd)} does not exist`,
+        hint: 'create it, or set `entry = "<path>"` in [component] (relative to the project)',
+      });
+    }
     const js =
       project.language === 'ts'
         ? await compileTs({ projectDir: dir, entry, markerFile: project.markerFile, wit, tmp, cwd: opts.cwd })
         : entry;
     const bundle = bundlePath(tmp);
     const entryLabel = displayPath(entry, opts.cwd);
-    const used = await bundleGuest({ entry: js, markerFile: project.markerFile, outFile: bundle, label: entryLabel, cwd: opts.cwd });
+    const used = await bundleGuest({ entry: js, outFile: bundle, label: entryLabel, cwd: opts.cwd });
     const narrowed = await narrowWorld({ wit, used, tmp, markerFile: project.markerFile, entryLabel });
     const component = await componentizeGuest({
       bundle,

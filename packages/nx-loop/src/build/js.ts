@@ -3,7 +3,7 @@
  * componentize it with the componentize-js API (StarlingMonkey), WASI features off unless
  * the marker opts in.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LoopError } from '../errors';
@@ -16,8 +16,6 @@ export const WIT_IMPORT_RE = /^(?!node:)[a-z][a-z0-9-]*:[a-z][a-z0-9-]*\//;
 
 export interface BundleInput {
   entry: string;
-  /** File named in errors about the entry (the marker when the entry is the default). */
-  markerFile: string;
   outFile: string;
   /** Names the entry in messages (default: the entry path relative to cwd). */
   label?: string;
@@ -25,16 +23,7 @@ export interface BundleInput {
 }
 
 /** Bundles `entry` and every relative/npm import into one ES module; returns the WIT imports it uses. */
-export async function bundleGuest({ entry, markerFile, outFile, label, cwd }: BundleInput): Promise<string[]> {
-  if (!existsSync(entry)) {
-    throw new LoopError({
-      code: CODES.entryMissing,
-      file: displayPath(markerFile),
-      field: 'component.entry',
-      message: `entry module ${displayPath(entry, cwd)} does not exist`,
-      hint: 'create it, or set `entry = "<path>"` in [component] (relative to the project)',
-    });
-  }
+export async function bundleGuest({ entry, outFile, label, cwd }: BundleInput): Promise<string[]> {
   const { rolldown } = await import('rolldown');
   const warnings: string[] = [];
   let code: string;

@@ -50,15 +50,6 @@ export async function writeGuestTypes(wit: WitTarget, outDir: string, markerFile
 export async function compileTs(input: CompileTsInput): Promise<string> {
   const { projectDir, entry, markerFile, tmp } = input;
   const cwd = input.cwd ?? process.cwd();
-  if (!existsSync(entry)) {
-    throw new LoopError({
-      code: CODES.entryMissing,
-      file: displayPath(markerFile),
-      field: 'component.entry',
-      message: `entry module ${displayPath(entry, cwd)} does not exist`,
-      hint: 'create it, or set `entry = "<path>"` in [component] (relative to the project)',
-    });
-  }
   const ts: typeof TS = await import('typescript').then((m) => ((m as { default?: typeof TS }).default ?? m) as typeof TS);
   const typeFiles = await writeGuestTypes(input.wit, join(tmp, 'types'), markerFile);
   const outDir = join(tmp, 'js');
