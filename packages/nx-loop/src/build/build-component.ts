@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { LoopError } from '../errors';
 import { CODES } from './codes';
 import { bundleGuest, bundlePath, componentizeGuest, narrowWorld } from './js';
-import { ComponentLanguage, ComponentProject, JsFeature, readComponentMarker } from './marker';
+import { ComponentLanguage, ComponentBuildProject, JsFeature, readComponentMarker } from './marker';
 import { buildRust } from './rust';
 import { compileTs } from './ts';
 import { displayPath, findWorkspaceRoot, resolveWit } from './workspace';
@@ -40,7 +40,7 @@ export interface BuildResult {
   ms: number;
 }
 
-export function componentOutputPath(project: Pick<ComponentProject, 'dir' | 'name'>): string {
+export function componentOutputPath(project: Pick<ComponentBuildProject, 'dir' | 'name'>): string {
   return join(project.dir, 'dist', `${project.name}.wasm`);
 }
 
@@ -107,7 +107,7 @@ export async function buildComponent(projectDir: string, opts: BuildOptions = {}
   }
 }
 
-function result(project: ComponentProject, wasm: string, bytes: Buffer, started: number): BuildResult {
+function result(project: ComponentBuildProject, wasm: string, bytes: Buffer, started: number): BuildResult {
   return {
     name: project.name,
     language: project.language,

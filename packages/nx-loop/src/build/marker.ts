@@ -32,7 +32,7 @@ export type JsFeature = (typeof JS_FEATURES)[number];
 /** Code of a missing/invalid marker field (shared with readComponentProject). */
 const FIELD_CODE = 'LOOP302';
 
-export interface ComponentProject {
+export interface ComponentBuildProject {
   /** Absolute project directory. */
   dir: string;
   /** Absolute path of the marker file. */
@@ -51,7 +51,7 @@ export interface ComponentProject {
 const KEYS = ['name', 'language', 'world', 'wit', 'entry', 'features'];
 
 /** Reads and validates `<projectDir>/loop.component.toml`. Throws a LoopError naming file and field. */
-export function readComponentMarker(projectDir: string): ComponentProject {
+export function readComponentMarker(projectDir: string): ComponentBuildProject {
   const base = readComponentProject(projectDir);
   const text = readFileSync(base.markerFile, 'utf8');
   const data = parseToml(text) as Record<string, unknown>;

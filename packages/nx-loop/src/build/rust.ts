@@ -7,13 +7,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoopError } from '../errors';
 import { CODES } from './codes';
-import type { ComponentProject } from './marker';
+import type { ComponentBuildProject } from './marker';
 import { displayPath } from './workspace';
 
 export const RUST_BUILD_SCRIPT = join('tools', 'rust-guest', 'build.sh');
 
 export interface RustBuildInput {
-  project: ComponentProject;
+  project: ComponentBuildProject;
   workspaceRoot: string | undefined;
   /** Receives the script's stderr/stdout lines as they come (cargo progress). */
   onOutput?: (chunk: string) => void;

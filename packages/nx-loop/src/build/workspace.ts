@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { LoopError } from '../errors';
 import { CODES } from './codes';
-import type { ComponentProject } from './marker';
+import type { ComponentBuildProject } from './marker';
 
 /** The nearest ancestor of `from` (itself included) that holds nx.json, or undefined. */
 export function findWorkspaceRoot(from: string): string | undefined {
@@ -23,7 +23,7 @@ export interface WitTarget {
 }
 
 /** Where the project's WIT lives: its own `wit` dir when the marker sets one, else `<workspace>/wit`. */
-export function resolveWit(project: ComponentProject, workspaceRoot: string | undefined): WitTarget {
+export function resolveWit(project: ComponentBuildProject, workspaceRoot: string | undefined): WitTarget {
   let witDir: string;
   if (project.wit !== undefined) {
     witDir = resolve(project.dir, project.wit);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { componentGenerator } from './generator';
+import { componentGenerator, generateComponentProject } from './generator';
 
 const REPO = resolve(__dirname, '../../../../..');
 
@@ -36,6 +36,19 @@ describe('component generator (in a virtual tree)', () => {
     expect(lib).toContain('path: "../../../../wit"');
     expect(lib).toContain('world: "loop:app/core"');
     expect(lib).toContain('impl Guest for Component');
+  });
+
+  it('generateComponentProject writes the project to disk (for `loop component new`)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'loop-gen-fs-'));
+    const r = await generateComponentProject(root, { name: 'on-disk', language: 'js' });
+    expect(r.directory).toBe('components/on-disk');
+    expect(r.files).toEqual([
+      'components/on-disk/README.md',
+      'components/on-disk/loop.component.toml',
+      'components/on-disk/src/index.js',
+      'components/on-disk/test/on-disk.spec.ts',
+    ]);
+    expect(readFileSync(join(root, 'components/on-disk/src/index.js'), 'utf8')).toContain("name: 'on-disk'");
   });
 
   it('treats --world app as core', async () => {

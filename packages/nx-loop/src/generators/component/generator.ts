@@ -49,6 +49,14 @@ export function templatesDir(): string {
   return path.resolve(__dirname, '../../../src/generators/component/files');
 }
 
+export function nextSteps(o: NormalizedComponentOptions): string {
+  return [
+    `created ${o.language} component '${o.name}' (world ${o.world}) in ${o.directory}`,
+    `build it:  nx run ${o.name}:build-component   (or: loop build ${o.directory})`,
+    `test it:   npx vitest run ${o.directory}`,
+  ].join('\n');
+}
+
 export async function componentGenerator(tree: Tree, schema: ComponentGeneratorSchema): Promise<() => void> {
   const o = normalizeOptions(schema);
   const marker = joinPathFragments(o.directory, 'loop.component.toml');
@@ -69,9 +77,25 @@ export async function componentGenerator(tree: Tree, schema: ComponentGeneratorS
     witWorld: `loop:app/${o.world}`,
   });
   return () => {
-    console.log(`created ${o.language} component '${o.name}' (world ${o.world}) in ${o.directory}`);
-    console.log(`build it:  nx run ${o.name}:build-component    test it:  npx vitest run ${o.directory}`);
+    console.log(nextSteps(o));
   };
+}
+
+/**
+ * The generator on the real file system, for `loop component new` (no `nx` process):
+ * writes the project under `workspaceRoot` and returns its directory and the files created.
+ */
+export async function generateComponentProject(
+  workspaceRoot: string,
+  schema: ComponentGeneratorSchema,
+): Promise<{ directory: string; files: string[] }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { FsTree, flushChanges } = require('nx/src/generators/tree') as typeof import('nx/src/generators/tree');
+  const tree = new FsTree(workspaceRoot, false);
+  await componentGenerator(tree, schema);
+  const changes = tree.listChanges();
+  flushChanges(workspaceRoot, changes);
+  return { directory: normalizeOptions(schema).directory, files: changes.map((c) => c.path).sort() };
 }
 
 export default componentGenerator;
