@@ -56,9 +56,9 @@ async function waitDone(page: Page) {
 const logLines = (page: Page) => page.evaluate(() => [...document.querySelectorAll('#loop-log > div')].map((d) => d.textContent));
 const eventLines = (page: Page) => page.evaluate(() => [...document.querySelectorAll('#loop-events > div')].map((d) => d.textContent));
 
-async function packAndServe(app: string, opts: { inline?: boolean } = {}) {
+async function packAndServe(app: string, opts: { inline?: boolean; set?: string[] } = {}) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-web-site-'));
-  const packed = await packWeb(app, { out, inline: opts.inline });
+  const packed = await packWeb(app, { out, inline: opts.inline, set: opts.set });
   cleanup.push(() => fs.rmSync(out, { recursive: true, force: true }));
   if (opts.inline) return { packed, url: `file://${path.join(out, 'index.html')}`, server: undefined };
   const server = await serveSite(out, { pluginsDir: packed.pluginsDir });
@@ -93,6 +93,33 @@ describe('browser host (Chromium)', () => {
     await waitDone(page);
     expect(await eventLines(page)).toEqual([]);
     expect(await logLines(page)).toEqual(EXPECTED);
+    await page.close();
+  }, LONG * 3);
+
+  test('provider errors reach the guest as WIT errs (denied fetch, missing file, plugin err) and the host keeps serving', async () => {
+    const app = copyExampleApp(data.origin);
+    cleanup.push(() => fs.rmSync(app, { recursive: true, force: true }));
+    const { url } = await packAndServe(app, { set: ['components.greeter.config.url=http://127.0.0.1:9/elsewhere.txt'] });
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await waitDone(page);
+    const lines = await logLines(page);
+    expect(lines).toContain('[greeter] error: fetch http://127.0.0.1:9/elsewhere.txt failed: denied (http://127.0.0.1:9 is not in the loop:http allow list)');
+    expect(lines).toContain(`[greeter] info: plugin upper: ${GREETING.toUpperCase()}`);
+    const call = (name: string, input: string) => page.evaluate(([n, i]) => (window as any).loop.callPlugin(n, i), [name, input]);
+    expect(await call('reverse', '')).toEqual({ type: 'reply', id: expect.any(Number), ok: false, error: 'reverse: nothing to reverse' });
+    expect(await call('reverse', 'ab')).toMatchObject({ ok: true, value: 'ba' });
+    // The file is gone from the app's OPFS directory: the guest sees err(not-found) and its
+    // run() returns an err, again and again (no trap poisons the instance).
+    await page.evaluate(async () => {
+      const root = await navigator.storage.getDirectory();
+      const dir = await (await (await root.getDirectoryHandle('loop')).getDirectoryHandle('hello-app')).getDirectoryHandle('data');
+      await dir.removeEntry('greeting.txt');
+    });
+    for (let i = 0; i < 2; i++) {
+      expect(await page.evaluate(() => (window as any).loop.run())).toMatchObject({ ok: false, error: 'cannot read greeting.txt: not found (greeting.txt)' });
+    }
+    expect((await logLines(page)).at(-1)).toBe('[greeter] error: cannot read greeting.txt: not found (greeting.txt)');
     await page.close();
   }, LONG * 3);
 
