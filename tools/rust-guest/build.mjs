@@ -13,6 +13,11 @@
 //       command component, linked by wasm-component-ld against Debian's wasi-libc).
 // The produced component's exports are checked against the declared world.
 //
+// --release uses one fixed profile for every guest (opt-level "s", fat LTO, 1 codegen unit,
+// strip debuginfo, panic=abort), set through CARGO_PROFILE_RELEASE_* (config beats
+// Cargo.toml): -Zbuild-std compiles std with the crate's profile, so projects with different
+// profiles would each recompile std (minutes on 2 cores); with one profile they share it.
+//
 // Environment: LOOP_CACHE_DIR (default ~/.cache/loop; cargo target dir is <it>/guest-target),
 // LOOP_GUEST_RUSTC / LOOP_GUEST_CARGO (default /usr/bin/rustc, /usr/bin/cargo),
 // LOOP_WASI_LIBC_DIR (default /usr/lib/wasm32-wasi), LOOP_GUEST_RUSTFLAGS (extra rustflags).
@@ -27,6 +32,15 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const WORKSPACE = resolve(HERE, '..', '..');
 const MARKER = 'loop.component.toml';
 const SETUP = 'tools/setup/rust-guest.sh';
+
+const RELEASE_PROFILE = {
+  CARGO_PROFILE_RELEASE_OPT_LEVEL: 's',
+  CARGO_PROFILE_RELEASE_LTO: 'true',
+  CARGO_PROFILE_RELEASE_CODEGEN_UNITS: '1',
+  CARGO_PROFILE_RELEASE_STRIP: 'debuginfo',
+  CARGO_PROFILE_RELEASE_PANIC: 'abort',
+  CARGO_PROFILE_RELEASE_DEBUG: 'false',
+};
 
 class BuildError extends Error {}
 const fail = (msg) => {
@@ -138,6 +152,7 @@ async function cargoBuild(dir, plan, tc, release, targetDir) {
     CARGO_TARGET_DIR: targetDir,
     RUSTFLAGS: rustflags.join(' ').trim(),
   };
+  if (release) Object.assign(env, RELEASE_PROFILE);
   delete env.CARGO_ENCODED_RUSTFLAGS;
   delete env.CARGO_BUILD_TARGET;
   const args = [
