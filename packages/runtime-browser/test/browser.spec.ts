@@ -123,6 +123,26 @@ describe('browser host (Chromium)', () => {
     await page.close();
   }, LONG * 3);
 
+  test('a tampered component file is refused before it is compiled, naming the file and both hashes', async () => {
+    const app = copyExampleApp(data.origin);
+    cleanup.push(() => fs.rmSync(app, { recursive: true, force: true }));
+    const { url, packed } = await packAndServe(app);
+    const site = JSON.parse(fs.readFileSync(path.join(packed.outDir, 'loop.site.json'), 'utf8'));
+    const formatter = site.components.formatter;
+    const file = Object.keys(formatter.files).find((f) => f.endsWith('.core.wasm')) as string;
+    const bytes = fs.readFileSync(path.join(packed.outDir, formatter.dir, file));
+    bytes[bytes.length - 10] ^= 0xff;
+    fs.writeFileSync(path.join(packed.outDir, formatter.dir, file), bytes);
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await waitDone(page);
+    const events = await eventLines(page);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatch(new RegExp(`^error: component 'formatter': ${formatter.dir}${file.replace('.', '\\.')} has sha256 [0-9a-f]{64}, loop\\.site\\.json says ${formatter.files[file]}$`));
+    expect(await logLines(page)).toEqual([]);
+    await page.close();
+  }, LONG * 3);
+
   test('--inline: one self-contained HTML file runs the same app from file://', async () => {
     const app = copyExampleApp(data.origin);
     cleanup.push(() => fs.rmSync(app, { recursive: true, force: true }));
