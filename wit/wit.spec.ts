@@ -4,11 +4,10 @@
 import { componentEmbed, componentNew, componentWit, types } from '@bytecodealliance/jco';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const WIT_DIR = dirname(fileURLToPath(import.meta.url));
+const WIT_DIR = __dirname;
 const VERSION = '0.1.0';
 
 /** jco `types` for one world: file name -> generated TypeScript declarations. */

@@ -4,11 +4,10 @@
 // relative symlinks into the workspace wit/: deps/app is the loop:app root package.
 import { componentEmbed, componentNew, componentWit, types } from '@bytecodealliance/jco';
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
+const HERE = __dirname;
 const WIT = join(HERE, '..', '..', 'wit');
 
 async function worldWit(world: string): Promise<string> {

@@ -10,10 +10,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = join(__dirname, '..', '..');
 const BUILD = join(ROOT, 'tools', 'rust-guest', 'build.sh');
 const JCO = join(ROOT, 'node_modules', '.bin', 'jco');
 const GREETER = join(ROOT, 'examples', 'components', 'greeter-rust');
