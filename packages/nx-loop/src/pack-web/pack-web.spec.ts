@@ -162,3 +162,17 @@ describe('serve', () => {
     expect(r.err).toContain('loop pack web');
   });
 });
+
+describe('pack-web executor', () => {
+  test('nx run <app>:pack-web packs like loop pack web (outputPath relative to the workspace root)', async () => {
+    const { default: executor } = await import('../executors/pack-web/executor');
+    const root = tempDir();
+    fs.writeFileSync(path.join(root, 'seven.wat'), WAT_PLUGIN);
+    fs.writeFileSync(path.join(root, 'app.loop.toml'), '[app]\nname = "p"\nentry = "seven"\n[components.seven]\nsource = "seven.wat"\nclass = "core"\n');
+    const ok = await executor({ manifest: 'app.loop.toml', outputPath: 'out/site' }, { root } as never);
+    expect(ok).toEqual({ success: true });
+    expect(fs.existsSync(path.join(root, 'out/site/loop.site.json'))).toBe(true);
+    const bad = await executor({ manifest: 'missing/app.loop.toml' }, { root } as never);
+    expect(bad).toEqual({ success: false });
+  }, 120_000);
+});
