@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { main } from '../cli/main';
+import executor from '../executors/pack-web/executor';
 import { importedFunctions } from './transpile';
 import { packWeb, repackPlugins } from './index';
 import { serveSite } from './serve';
@@ -165,7 +166,6 @@ describe('serve', () => {
 
 describe('pack-web executor', () => {
   test('nx run <app>:pack-web packs like loop pack web (outputPath relative to the workspace root)', async () => {
-    const { default: executor } = await import('../executors/pack-web/executor');
     const root = tempDir();
     fs.writeFileSync(path.join(root, 'seven.wat'), WAT_PLUGIN);
     fs.writeFileSync(path.join(root, 'app.loop.toml'), '[app]\nname = "p"\nentry = "seven"\n[components.seven]\nsource = "seven.wat"\nclass = "core"\n');

@@ -116,13 +116,26 @@ export async function serveSite(siteDir: string, opts: ServeOptions = {}): Promi
     return chain;
   };
   let watcher: fs.FSWatcher | undefined;
+  let parentWatcher: fs.FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
-  if (opts.pluginsDir) {
-    fs.mkdirSync(opts.pluginsDir, { recursive: true });
-    watcher = fs.watch(opts.pluginsDir, () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void repack(), 200);
-    });
+  const changed = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void repack(), 200);
+  };
+  const pluginsDir = opts.pluginsDir;
+  const watchPlugins = () => {
+    if (!pluginsDir || watcher || !fs.existsSync(pluginsDir)) return;
+    watcher = fs.watch(pluginsDir, changed);
+    changed();
+  };
+  if (pluginsDir) {
+    // The directory may not exist yet: watch its parent until it appears (never create it).
+    if (!fs.existsSync(pluginsDir) && fs.existsSync(path.dirname(pluginsDir))) {
+      parentWatcher = fs.watch(path.dirname(pluginsDir), (_e, name) => {
+        if (name === path.basename(pluginsDir)) watchPlugins();
+      });
+    }
+    if (fs.existsSync(pluginsDir)) watcher = fs.watch(pluginsDir, changed);
   }
   return {
     url: `http://${host}:${port}/`,
@@ -131,6 +144,7 @@ export async function serveSite(siteDir: string, opts: ServeOptions = {}): Promi
     announce,
     async close() {
       watcher?.close();
+      parentWatcher?.close();
       clearTimeout(timer);
       for (const c of clients) c.end();
       server.closeAllConnections?.();
