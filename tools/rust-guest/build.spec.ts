@@ -40,6 +40,19 @@ function exportsOf(wit: string): string[] {
   return [...wit.matchAll(/^\s*export ([^;]+);/gm)].map((m) => m[1]).sort();
 }
 
+/** Transpiles a component with jco (async instantiation) and instantiates it with `imports`. */
+async function instantiate(wasm: string, name: string, imports: Record<string, unknown>) {
+  const out = tmp();
+  const { files } = await transpile(readFileSync(wasm), { name, instantiation: 'async', quiet: true });
+  for (const [file, bytes] of Object.entries(files)) {
+    mkdirSync(dirname(join(out, file)), { recursive: true });
+    writeFileSync(join(out, file), bytes);
+  }
+  writeFileSync(join(out, 'package.json'), '{"type":"module"}');
+  const mod = await import(pathToFileURL(join(out, `${name}.js`)).href);
+  return mod.instantiate((p: string) => WebAssembly.compile(readFileSync(join(out, p))), imports);
+}
+
 const tmps: string[] = [];
 function tmp(): string {
   const d = mkdtempSync(join(tmpdir(), 'loop-rust-guest-'));
@@ -84,18 +97,10 @@ describe('greeter-rust (world example:hello/greeter)', () => {
 
   /** Transpiles the component and calls `run()`, with JS import objects acting as the host. */
   async function runGreeter(host: Host): Promise<{ logs: string[]; error?: unknown }> {
-    const out = tmp();
-    const { files } = await transpile(readFileSync(wasm), { name: 'greeter', instantiation: 'async', quiet: true });
-    for (const [name, bytes] of Object.entries(files)) {
-      mkdirSync(dirname(join(out, name)), { recursive: true });
-      writeFileSync(join(out, name), bytes);
-    }
-    writeFileSync(join(out, 'package.json'), '{"type":"module"}');
-    const mod = await import(pathToFileURL(join(out, 'greeter.js')).href);
     const logs: string[] = [];
     const enc = new TextEncoder();
     // jco: a WIT `err` is thrown as a plain value (a string, or `{ tag, val }` for variants).
-    const instance = await mod.instantiate((p: string) => WebAssembly.compile(readFileSync(join(out, p))), {
+    const instance = await instantiate(wasm, 'greeter', {
       'loop:log/logger': { log: (level: string, msg: string) => logs.push(`${level}: ${msg}`) },
       'loop:fs/files': {
         read: (path: string) => {
@@ -174,6 +179,39 @@ describe('greeter-rust (world example:hello/greeter)', () => {
     const message = 'cannot read greeting.txt: not found (greeting.txt)';
     expect(String((error as { payload?: unknown })?.payload ?? error)).toContain(message);
     expect(logs).toEqual([`error: ${message}`]);
+  });
+});
+
+describe('count-rust (world loop:app/plugin)', () => {
+  const COUNT = join(ROOT, 'examples', 'components', 'count-rust');
+  let wasm: string;
+  beforeAll(() => {
+    wasm = mustBuild(COUNT);
+  }, BUILD_TIMEOUT);
+
+  it('imports only loop:log (and the plugin types) and exports loop:plugin/plugin', async () => {
+    const wit = await componentWit(readFileSync(wasm));
+    expect(imports(wit)).toEqual(['loop:log/logger@0.1.0', 'loop:plugin/types@0.1.0']);
+    expect(exportsOf(wit)).toEqual(['loop:plugin/plugin@0.1.0']);
+  });
+
+  it('answers info and handle, and returns err for empty input', async () => {
+    const logs: string[] = [];
+    const instance = await instantiate(wasm, 'count', {
+      'loop:log/logger': { log: (level: string, msg: string) => logs.push(`${level}: ${msg}`) },
+      'loop:plugin/types': {},
+    });
+    expect(instance.plugin.info()).toEqual({ name: 'count', version: '0.1.0', description: 'Counts characters and words' });
+    expect(instance.plugin.handle('héllo big  world')).toBe('16 chars, 3 words');
+    let err: unknown;
+    try {
+      instance.plugin.handle('  ');
+    } catch (e) {
+      err = e;
+    }
+    expect(String((err as { payload?: unknown })?.payload ?? err)).toContain('count: nothing to count');
+    expect(instance.plugin.handle('a b')).toBe('3 chars, 2 words'); // still alive after an err
+    expect(logs).toEqual(['info: count: 16 chars, 3 words', 'warn: count: empty input', 'info: count: 3 chars, 2 words']);
   });
 });
 
