@@ -5,11 +5,12 @@
  */
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, parse } from 'node:path';
 import { LoopError } from '../errors';
 import { CODES } from './codes';
 import { JS_FEATURES, JsFeature } from './marker';
 import { displayPath, isDir, WitTarget } from './workspace';
+import { importEsm } from './esm';
 
 /** A WIT import specifier such as `loop:log/logger@0.1.0` (not `node:fs`). */
 export const WIT_IMPORT_RE = /^(?!node:)[a-z][a-z0-9-]*:[a-z][a-z0-9-]*\//;
@@ -24,7 +25,7 @@ export interface BundleInput {
 
 /** Bundles `entry` and every relative/npm import into one ES module; returns the WIT imports it uses. */
 export async function bundleGuest({ entry, outFile, label, cwd }: BundleInput): Promise<string[]> {
-  const { rolldown } = await import('rolldown');
+  const { rolldown } = await importEsm<typeof import('rolldown')>('rolldown');
   const warnings: string[] = [];
   let code: string;
   let witImports: string[];
@@ -79,7 +80,7 @@ export async function narrowWorld(input: {
   entryLabel: string;
 }): Promise<WitTarget> {
   const { wit, used, tmp, markerFile, entryLabel } = input;
-  const { componentEmbed, componentNew, componentWit } = await import('@bytecodealliance/jco');
+  const { componentEmbed, componentNew, componentWit } = await importEsm<typeof import('@bytecodealliance/jco')>('@bytecodealliance/jco');
   let printed: string;
   try {
     const core = await componentEmbed({ dummy: true, witPath: wit.witDir, world: wit.world });
@@ -157,8 +158,14 @@ export interface ComponentizeInput {
 
 /** Runs componentize-js 0.23 on a bundled module and returns the component bytes. */
 export async function componentizeGuest(input: ComponentizeInput): Promise<Uint8Array> {
-  const { componentize } = await import('@bytecodealliance/componentize-js');
+  const { componentize } = await importEsm<typeof import('@bytecodealliance/componentize-js')>('@bytecodealliance/componentize-js');
   const disableFeatures = JS_FEATURES.filter((f) => !input.features.includes(f));
+  // componentize-js 0.23 maps the cwd into the guest when the source is below it, and cuts
+  // one character too many when the cwd is the root (`/tmp/x.js` becomes `mp/x.js`):
+  // build from the bundle's dir in that case.
+  const cwd = process.cwd();
+  const atRoot = cwd === parse(cwd).root;
+  if (atRoot) process.chdir(dirname(input.bundle));
   try {
     const { component } = await componentize({
       sourcePath: input.bundle,
@@ -169,6 +176,8 @@ export async function componentizeGuest(input: ComponentizeInput): Promise<Uint8
     return component;
   } catch (e) {
     throw componentizeError(e, input);
+  } finally {
+    if (atRoot) process.chdir(cwd);
   }
 }
 

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importEsm } from './esm';
 
 export type Imports = Record<string, Record<string, unknown>>;
 
@@ -23,7 +24,7 @@ export interface Instantiated {
 /** Transpiles and instantiates a component; throws if an import it needs is not provided. */
 export async function instantiateComponent(wasm: string | Uint8Array, imports: Imports): Promise<Instantiated> {
   const bytes = typeof wasm === 'string' ? readFileSync(wasm) : wasm;
-  const { transpile } = await import('@bytecodealliance/jco');
+  const { transpile } = await importEsm<typeof import('@bytecodealliance/jco')>('@bytecodealliance/jco');
   const { files, imports: needed } = await transpile(bytes, {
     name: 'component',
     instantiation: 'async',
@@ -43,7 +44,7 @@ export async function instantiateComponent(wasm: string | Uint8Array, imports: I
       writeFileSync(p, data);
     }
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-    const mod = await import(pathToFileURL(join(dir, 'component.js')).href);
+    const mod = await importEsm<{ instantiate: (getCoreModule: (p: string) => Promise<WebAssembly.Module>, imports: Imports) => Promise<Record<string, any>> }>(pathToFileURL(join(dir, 'component.js')).href);
     const exports = await mod.instantiate(
       (p: string) => WebAssembly.compile(readFileSync(join(dir, p))),
       imports,

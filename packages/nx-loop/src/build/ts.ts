@@ -9,6 +9,7 @@ import type * as TS from 'typescript';
 import { LoopError } from '../errors';
 import { CODES } from './codes';
 import { displayPath, WitTarget } from './workspace';
+import { importEsm } from './esm';
 
 export interface CompileTsInput {
   projectDir: string;
@@ -23,7 +24,7 @@ export interface CompileTsInput {
 
 /** Writes `declare module 'ns:pkg/iface@x'` typings for the world; returns their paths. */
 export async function writeGuestTypes(wit: WitTarget, outDir: string, markerFile: string): Promise<string[]> {
-  const { types } = await import('@bytecodealliance/jco');
+  const { types } = await importEsm<typeof import('@bytecodealliance/jco')>('@bytecodealliance/jco');
   let files: Record<string, Uint8Array>;
   try {
     files = (await types(wit.witDir, { worldName: wit.world, guest: true } as never)) as Record<string, Uint8Array>;

@@ -24,8 +24,8 @@ export default async function buildComponentExecutor(options: BuildComponentExec
       cwd: context.root,
       onOutput: (chunk) => process.stderr.write(chunk),
     });
-    const mb = (r.bytes / 1024 / 1024).toFixed(1);
-    console.log(`built ${path.relative(context.root, r.wasm)} (${r.language}, ${mb} MiB, sha256 ${r.sha256.slice(0, 12)}…) in ${(r.ms / 1000).toFixed(1)} s`);
+    const size = r.bytes >= 1 << 20 ? `${(r.bytes / (1 << 20)).toFixed(1)} MiB` : `${(r.bytes / 1024).toFixed(1)} KiB`;
+    console.log(`built ${path.relative(context.root, r.wasm)} (${r.language}, ${size}, sha256 ${r.sha256.slice(0, 12)}…) in ${(r.ms / 1000).toFixed(1)} s`);
     return { success: true };
   } catch (e) {
     return reportFailure(e);
