@@ -95,6 +95,14 @@ async function readMarker(dir) {
   return { file, name, world, wit };
 }
 
+/** The project's workspace: the nearest ancestor with nx.json and wit/ (else this repo). */
+function workspaceOf(dir) {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'nx.json')) && existsSync(join(d, 'wit'))) return d;
+    if (dirname(d) === d) return WORKSPACE;
+  }
+}
+
 /** Where the world lives and what it must export. */
 function planFor(dir, marker) {
   if (marker.world.startsWith('wasi:cli/')) {
@@ -102,7 +110,7 @@ function planFor(dir, marker) {
     return { kind: 'command', target: 'wasm32-wasip2' };
   }
   let world = marker.world;
-  let witDir = marker.wit ? resolve(dir, marker.wit) : join(WORKSPACE, 'wit');
+  let witDir = marker.wit ? resolve(dir, marker.wit) : join(workspaceOf(dir), 'wit');
   if (world === 'core' || world === 'plugin') {
     world = `loop:app/${world}`;
   } else if (!/^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*(@[0-9A-Za-z.+-]+)?\/[a-z][a-z0-9-]*$/.test(world)) {
@@ -256,8 +264,9 @@ async function main() {
   }
   const out = join(project, 'dist', `${marker.name}.wasm`);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out + '.tmp', bytes);
-  renameSync(out + '.tmp', out);
+  const tmpOut = `${out}.${process.pid}.tmp`; // concurrent builds of one project never mix bytes
+  writeFileSync(tmpOut, bytes);
+  renameSync(tmpOut, out);
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
   const rel = relative(process.cwd(), out) || out;
   console.error(
