@@ -104,8 +104,15 @@ export async function transpileForWeb(bytes: Uint8Array, name: string, label: st
     imports: [...(first.imports as string[])],
     exports: (first.exports as [string, string][]).filter(([n, kind]) => kind === 'instance' && n.includes(':')).map(([n]) => n),
   };
-  fs.mkdirSync(cacheDir, { recursive: true });
-  for (const [f, data] of Object.entries(files)) fs.writeFileSync(path.join(cacheDir, f), data);
-  fs.writeFileSync(metaFile, JSON.stringify({ files: Object.keys(files), imports: result.imports, exports: result.exports }));
+  // Written to a temporary directory and renamed, so parallel packers never read half an entry.
+  const tmp = `${cacheDir}.tmp-${process.pid}-${Date.now()}`;
+  fs.mkdirSync(tmp, { recursive: true });
+  for (const [f, data] of Object.entries(files)) fs.writeFileSync(path.join(tmp, f), data);
+  fs.writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify({ files: Object.keys(files), imports: result.imports, exports: result.exports }));
+  try {
+    fs.renameSync(tmp, cacheDir);
+  } catch {
+    fs.rmSync(tmp, { recursive: true, force: true }); // another packer got there first
+  }
   return result;
 }
