@@ -23,7 +23,7 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 }
-apt_install ca-certificates curl git python3
+apt_install ca-certificates curl git python3 nginx-core
 
 step "npm packages (npm ci when package-lock.json changed; else rebuild Loop)"
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
@@ -34,8 +34,8 @@ else
   npm run --silent build
 fi
 
-step "Rust guest toolchain (wasm components from Rust)"
-bash tools/setup/rust-guest.sh
+step "Rust guest toolchain (wasm components from Rust; --warm builds std for wasm once)"
+bash tools/setup/rust-guest.sh --warm
 
 echo
 echo "install: done (caches in $LOOP_CACHE_DIR)"
