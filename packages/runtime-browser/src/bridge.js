@@ -74,13 +74,17 @@ export function startApp(opts) {
 
   /** @type {EventSource | undefined} */
   let live;
-  if (opts.liveUrl && typeof EventSource !== 'undefined') {
-    live = new EventSource(opts.liveUrl);
+  /** Listens to a live channel (`loop serve`'s /__loop/events): `plugins` events swap plugins. @param {string} url */
+  function listen(url) {
+    if (live || typeof EventSource === 'undefined') return;
+    live = new EventSource(url);
     live.addEventListener('plugins', () => {
       app.reloadPlugins().catch(() => {});
     });
     live.onerror = () => {}; // offline or no dev server: nothing to announce
+    live.onopen = () => opts.onEvent?.({ type: 'live', url });
   }
+  if (opts.liveUrl) listen(opts.liveUrl);
 
   const app = {
     ready,
@@ -91,6 +95,7 @@ export function startApp(opts) {
     callPlugin: (name, input) => request({ type: 'call-plugin', name, input }),
     /** Re-reads the plugin index and swaps changed plugins without a reload. */
     reloadPlugins: () => request({ type: 'reload-plugins' }),
+    listen,
     /** @param {(e: LoopEvent) => void} fn */
     subscribe(fn) {
       listeners.add(fn);

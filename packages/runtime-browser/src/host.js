@@ -86,13 +86,20 @@ export class Host {
   /** Loads the graph and the site metadata, prepares providers, instantiates components and plugins. */
   async start(/** @type {string} */ graphUrl) {
     this.base = new URL(graphUrl, typeof location !== 'undefined' ? location.href : undefined).href;
-    const graph = /** @type {Graph} */ (await (await this.fetchOk(this.urlOf ? 'app.loop.json' : this.base)).json());
+    const [graph, site] = /** @type {[Graph, Site]} */ (
+      await Promise.all([this.fetchOk(this.urlOf ? 'app.loop.json' : this.base), this.fetchOk('loop.site.json')].map(async (r) => (await r).json()))
+    );
     if (graph.format !== GRAPH_FORMAT) throw new HostError(`app.loop.json: format is '${graph.format}', this host reads '${GRAPH_FORMAT}'`);
     if (graph.platform !== 'web') throw new HostError(`app.loop.json: resolved for platform '${graph.platform}'; resolve the app with --platform web`);
-    const site = /** @type {Site} */ (await (await this.fetchOk('loop.site.json')).json());
     if (site.format !== SITE_FORMAT) throw new HostError(`loop.site.json: format is '${site.format}', this host reads '${SITE_FORMAT}'`);
     this.graph = graph;
     this.site = site;
+    // Download, verify and compile every component while the providers get ready; the
+    // components are still instantiated one by one, in graph order, below.
+    for (const c of graph.components) {
+      const t = site.components[c.name];
+      if (t) this.preload(c, t).catch(() => {});
+    }
     await this.prepareProviders();
 
     // Interfaces exported by core/default components, for wiring and for the trust check.
@@ -197,16 +204,50 @@ export class Host {
    * @param {{ name: string }} c @param {Transpiled} t
    * @returns {Promise<any>}
    */
-  async instantiate(c, t) {
+  /**
+   * Starts loading a component's glue module and compiling its core modules (each verified
+   * against its SHA-256 first). Idempotent per file.
+   * @param {{ name: string }} c @param {Transpiled} t
+   */
+  preload(c, t) {
+    /** @type {Map<string, Promise<any>>} */
+    const cache = (this.loading ??= new Map());
+    const once = (/** @type {string} */ key, /** @type {() => Promise<any>} */ f) => {
+      let p = cache.get(key);
+      if (!p) cache.set(key, (p = f()));
+      return p;
+    };
+    const glue = once(t.js, () => import(/* @vite-ignore */ this.url(t.js)));
+    /** @type {Record<string, Promise<WebAssembly.Module>>} */
+    const cores = {};
+    for (const [file, expected] of Object.entries(t.files)) {
+      cores[file] = once(t.dir + file, async () => {
+        const bytes = await (await this.fetchOk(t.dir + file)).arrayBuffer();
+        const actual = await sha256(bytes);
+        if (actual !== expected) throw new HostError(`component '${c.name}': ${t.dir}${file} has sha256 ${actual}, loop.site.json says ${expected}`);
+        return WebAssembly.compile(bytes);
+      });
+    }
+    return Promise.all([glue, ...Object.values(cores)]).then(() => ({ glue, cores }));
+  }
+
+  /** The (possibly already running) loads of a component's files. @param {{ name: string }} c @param {Transpiled} t */
+  preloadHandles(c, t) {
+    this.preload(c, t).catch(() => {});
+    const cache = /** @type {Map<string, Promise<any>>} */ (this.loading);
+    /** @type {Record<string, Promise<WebAssembly.Module>>} */
+    const cores = {};
+    for (const file of Object.keys(t.files)) cores[file] = /** @type {Promise<WebAssembly.Module>} */ (cache.get(t.dir + file));
+    return { glue: /** @type {Promise<any>} */ (cache.get(t.js)), cores };
+  }
+
+  async instantiate(/** @type {{ name: string }} */ c, /** @type {Transpiled} */ t) {
     const imports = this.importsFor(c, t.imports);
-    const mod = await import(/* @vite-ignore */ this.url(t.js));
+    const { glue, cores } = this.preloadHandles(c, t);
+    const mod = await glue;
     const getCoreModule = async (/** @type {string} */ file) => {
-      const expected = t.files[file];
-      if (!expected) throw new HostError(`component '${c.name}': ${file} is not listed in loop.site.json`);
-      const bytes = await (await this.fetchOk(t.dir + file)).arrayBuffer();
-      const actual = await sha256(bytes);
-      if (actual !== expected) throw new HostError(`component '${c.name}': ${t.dir}${file} has sha256 ${actual}, loop.site.json says ${expected}`);
-      return WebAssembly.compile(bytes);
+      if (!cores[file]) throw new HostError(`component '${c.name}': ${file} is not listed in loop.site.json`);
+      return cores[file];
     };
     try {
       return await mod.instantiate(getCoreModule, imports);

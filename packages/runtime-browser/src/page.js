@@ -54,33 +54,30 @@ async function main() {
       })
       .catch((e) => say(eventsEl, `service worker not registered: ${e.message}`, 'error'));
   };
-  let liveUrl = null;
-  if (!config.inline) {
-    try {
-      const r = await fetch('./__loop/live', { cache: 'no-store' });
-      if (r.ok) liveUrl = './__loop/events';
-    } catch {
-      // offline or a plain static server: no live plugin announcements
-    }
-  }
 
   setStatus('starting');
   const app = startApp({
     graphUrl: './app.loop.json',
     workerUrl: files ? URL.createObjectURL(new Blob([files['loop-worker.js']], { type: 'text/javascript' })) : './loop-worker.js',
     files,
-    liveUrl,
     onLog: (e) => {
       if (!(/** @type {any} */ (window).__loopFirstLog)) /** @type {any} */ (window).__loopFirstLog = performance.now();
       say(logEl, e.line, `level-${e.level}`);
     },
     onEvent: (e) => {
-      if (e.type === 'refused') say(eventsEl, `refused: ${e.message}`, 'refused');
+      if (e.type === 'live') document.documentElement.dataset.loopLive = 'on';
+      else if (e.type === 'refused') say(eventsEl, `refused: ${e.message}`, 'refused');
       else if (e.type === 'error') say(eventsEl, `error: ${e.component ? `${e.component}: ` : ''}${e.message}`, 'error');
       else if (e.type === 'plugin' && e.previous) say(eventsEl, `plugin ${e.name} swapped: ${e.previous} → ${e.version}`, 'swap');
     },
   });
   /** @type {any} */ (window).loop = app;
+  // `loop serve` announces plugin changes; a plain static host has no live channel.
+  if (!config.inline) {
+    fetch('./__loop/live', { cache: 'no-store' })
+      .then((r) => r.ok && app.listen('./__loop/events'))
+      .catch(() => {}); // offline
+  }
   try {
     await app.ready;
   } catch (e) {
@@ -89,10 +86,10 @@ async function main() {
     return;
   }
   setStatus('running');
-  registerServiceWorker();
   const result = await app.run();
   if (!result.ok) say(eventsEl, `error: ${config.entry ?? 'entry'}: run failed: ${result.error}`, 'error');
   setStatus(result.ok ? 'done' : 'failed');
+  registerServiceWorker();
 }
 
 main();

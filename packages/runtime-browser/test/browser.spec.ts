@@ -194,6 +194,8 @@ describe('browser host (Chromium)', () => {
     const call = (input: string) => page.evaluate((i) => (window as any).loop.callPlugin('swap', i), input);
     expect(await call('x')).toMatchObject({ ok: true, value: 'v1:x' });
 
+    // The page listens to `loop serve`'s live channel.
+    await page.waitForFunction(() => document.documentElement.dataset.loopLive === 'on', null, { timeout: LONG });
     // Page state: a counter the page keeps.
     await page.evaluate(() => {
       (window as any).counter = 0;
