@@ -112,3 +112,51 @@ describe('a trust class with keys', () => {
     expect(err.join('\n')).toContain('hint: sign it with `loop sign ');
   });
 });
+
+describe('loop verify --graph (what hosts and packers check before running a graph)', () => {
+  async function loop(...argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, { cwd: dir, out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  it('checks components and plugin files of keyed classes, and catches a component changed after resolving', async () => {
+    const d = app(
+      'graph',
+      `[components.main]\nsource = "../g-main.wasm"\nclass = "core"\ntrust = "trusted"\n[components.helper]\nsource = "../unsigned.wasm"\n` +
+        `[plugins]\ndir = "plugins"\ntrust = "vendor"\n[trust.vendor]\nallow = ["loop:log"]\nkeys = ["${bob.publicKey}"]\n` +
+        trusted([alice]),
+    );
+    put('g-main.wasm', signWasm(adder, alice, { file: 'x' }).bytes);
+    fs.mkdirSync(path.join(d, 'plugins'));
+    fs.writeFileSync(path.join(d, 'plugins', 'good.wasm'), signWasm(adder, bob, { file: 'x' }).bytes);
+    fs.writeFileSync(path.join(d, 'plugins', 'notes.txt'), 'not a plugin');
+    expect((await loop('resolve', d, '--out', 'graph-out/app.loop.json')).code).toBe(0);
+
+    const ok = await loop('verify', '--graph', 'graph-out/app.loop.json');
+    expect(ok.code).toBe(0);
+    expect(ok.out.split('\n')).toEqual([
+      `component "main": valid signature by ${alice.publicKey} (trust class "trusted")`,
+      `plugin good.wasm: valid signature by ${bob.publicKey} (trust class "vendor")`,
+      'component "helper": trust class "untrusted" lists no keys (not checked)',
+    ]);
+
+    // A plugin dropped in unsigned, and the component replaced after resolution.
+    fs.writeFileSync(path.join(d, 'plugins', 'evil.wasm'), adder);
+    const t = Buffer.from(fs.readFileSync(path.join(dir, 'g-main.wasm')));
+    t[embeddedCodeSections(t)[0].start + 3] ^= 0x40;
+    put('g-main.wasm', t);
+    const bad = await loop('verify', '--graph', 'graph-out/app.loop.json');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(`graph-out/app.loop.json: error[LOOP510] components[0]: component "main" is in trust class "trusted", which requires a valid signature by one of its keys, but `);
+    expect(bad.err).toContain(`[LOOP506] signature by ${alice.publicKey} does not match the content`);
+    expect(bad.err).toMatch(/error\[LOOP510\] plugins\.dir: plugin evil\.wasm is in trust class "vendor", which requires a valid signature by one of its keys, but \S*evil\.wasm: \[LOOP503\] is not signed/);
+  });
+
+  it('says clearly when the file is not a graph', async () => {
+    fs.writeFileSync(path.join(dir, 'not-a-graph.json'), '{"format": "other"}');
+    expect((await loop('verify', '--graph', 'not-a-graph.json')).err).toContain('not-a-graph.json: error[LOOP512] is not a resolved graph (format "other", expected "loop.app/1")');
+    expect((await loop('verify', '--graph', 'nope.json')).err).toContain('nope.json: error[LOOP512] no such graph file');
+  });
+});

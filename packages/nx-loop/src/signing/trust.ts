@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isLoopError, type Diagnostic } from '../errors';
+import { isLoopError, LoopError, type Diagnostic } from '../errors';
 import type { LoadedManifest } from '../manifest/load';
 import type { Manifest } from '../manifest/types';
 import { parsePublicKeyText, type PublicKey } from './keys';
@@ -96,4 +96,81 @@ export function signatureProblems(
     }
   }
   return problems;
+}
+
+/** The parts of a resolved graph (`app.loop.json`, loop.app/1) signature checks read. */
+export interface GraphForSignatures {
+  components: readonly { name: string; trust: string; path: string }[];
+  plugins: { dir: string; trust: string } | null;
+  trust: Record<string, { keys: string[] }>;
+}
+
+export interface GraphCheck {
+  /** What was checked and by which key, one line each, for reports. */
+  verified: string[];
+  /** Components / plugins whose class lists no keys (nothing to check). */
+  unchecked: string[];
+  problems: Diagnostic[];
+}
+
+/**
+ * Checks a resolved graph as a host or packer would before using it: every component and
+ * every plugin file (`plugins.dir/*.wasm`) of a trust class with keys must carry a valid
+ * signature by one of them. Paths are relative to the graph's directory. `shownGraph` names
+ * the graph file in diagnostics.
+ */
+export function checkGraphSignatures(graph: GraphForSignatures, graphDir: string, shownGraph: string): GraphCheck {
+  const out: GraphCheck = { verified: [], unchecked: [], problems: [] };
+  const keysOf = new Map<string, PublicKey[]>();
+  for (const [cls, t] of Object.entries(graph.trust ?? {})) {
+    const keys: PublicKey[] = [];
+    (t.keys ?? []).forEach((k, i) => {
+      try {
+        keys.push(parsePublicKeyText(k, `trust.${cls}.keys[${i}]`));
+      } catch (e) {
+        if (!isLoopError(e)) throw e;
+        out.problems.push({ ...e.diagnostics[0], file: shownGraph, field: `trust.${cls}.keys[${i}]`, message: e.diagnostics[0].message.replace(/^trust\.[^:]+: /, '') });
+      }
+    });
+    keysOf.set(cls, keys);
+  }
+  const check = (what: string, cls: string, rel: string, field: string) => {
+    const keys = keysOf.get(cls) ?? [];
+    if (!(graph.trust?.[cls]?.keys ?? []).length) {
+      out.unchecked.push(`${what}: trust class "${cls}" lists no keys (not checked)`);
+      return;
+    }
+    if (!keys.length) return; // every key of the class is malformed: reported above
+    const abs = path.resolve(graphDir, rel);
+    const shown = path.relative(process.cwd(), abs) || abs;
+    try {
+      const r = verifyWasm(readOrThrow(abs, shown), keys, { file: shown });
+      out.verified.push(`${what}: valid signature by ${r.key} (trust class "${cls}")`);
+    } catch (e) {
+      if (!isLoopError(e)) throw e;
+      const why = e.diagnostics[0];
+      out.problems.push({
+        code: TRUST_CODES.unsigned,
+        file: shownGraph,
+        field,
+        message: `${what} is in trust class "${cls}", which requires a valid signature by one of its keys, but ${shown}: [${why.code}] ${why.message}`,
+        hint: `sign it with \`loop sign ${shown} --key <secret key of trust.${cls}.keys>\` and resolve again`,
+      });
+    }
+  };
+  graph.components.forEach((c, i) => check(`component "${c.name}"`, c.trust, c.path, `components[${i}]`));
+  if (graph.plugins) {
+    const dir = path.resolve(graphDir, graph.plugins.dir);
+    const files = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((f) => f.endsWith('.wasm')).sort() : [];
+    for (const f of files) check(`plugin ${f}`, graph.plugins.trust, path.join(graph.plugins.dir, f), 'plugins.dir');
+  }
+  return out;
+}
+
+function readOrThrow(abs: string, shown: string): Uint8Array {
+  try {
+    return fs.readFileSync(abs);
+  } catch (e) {
+    throw new LoopError({ code: 'LOOP502', file: shown, message: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot be read: ${(e as Error).message}`, hint: 'resolve the app again so the graph points at existing files' });
+  }
 }

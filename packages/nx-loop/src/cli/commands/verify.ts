@@ -5,14 +5,14 @@ import { readManifest } from '../../manifest/load';
 import type { Manifest } from '../../manifest/types';
 import { loadPublicKey, type PublicKey } from '../../signing/keys';
 import { verifyWasm } from '../../signing/sign';
-import { keyProblems, trustKeys } from '../../signing/trust';
+import { checkGraphSignatures, keyProblems, trustKeys, type GraphForSignatures } from '../../signing/trust';
 import type { Command } from '../command';
 import { readInput } from './sign';
 
 export const verify: Command = {
   name: 'verify',
   summary: 'Verify a component\'s signature against public keys or an app manifest\'s trust keys',
-  usage: 'loop verify <component.wasm> (--key <ed25519:…|public-key-file>... | --keys-from <app.loop.toml> [--class <trust class>]) [--detached <sig-file>]',
+  usage: 'loop verify <component.wasm> (--key <ed25519:…|public-key-file>... | --keys-from <app.loop.toml> [--class <trust class>]) [--detached <sig-file>]\n       loop verify --graph <app.loop.json>',
   details:
     'Succeeds (exit 0) when the component carries a valid signature by one of the keys over\n' +
     'all of its content, embedded or detached (Signatures.md / wasmsign2 format). A single\n' +
@@ -20,14 +20,17 @@ export const verify: Command = {
     'LOOP506. --keys-from takes the keys of every trust class of the manifest that lists\n' +
     'some (or of --class only) and reports which class the signer belongs to.\n\n' +
     'Examples: loop verify dist/greeter.wasm --key ed25519:3q2+7w…\n' +
-    '          loop verify dist/greeter.wasm --keys-from examples/apps/hello --class trusted',
+    '          loop verify dist/greeter.wasm --keys-from examples/apps/hello --class trusted\n' +
+    '          loop verify --graph dist/hello/native/app.loop.json',
   options: {
     key: { type: 'string', short: 'k', multiple: true, description: 'a public key: `ed25519:<base64>` or a key file (.pub, wasmsign2, PEM)', value: '<key>' },
     'keys-from': { type: 'string', description: 'use the `[trust.<class>] keys` of this manifest (file or app dir)', value: '<app.loop.toml>' },
     class: { type: 'string', description: 'with --keys-from: only this trust class\'s keys', value: '<name>' },
     detached: { type: 'string', description: 'verify this detached signature file instead of an embedded one', value: '<file>' },
+    graph: { type: 'string', description: 'check every component and plugin of a resolved graph against its trust class keys', value: '<app.loop.json>' },
   },
   run({ positionals, values, cwd, out }) {
+    if (values.graph) return verifyGraph(values.graph as string, positionals, cwd, out);
     const input = positionals[0];
     if (!input || positionals.length > 1) {
       throw new LoopError({ code: 'LOOP012', message: input ? `loop verify takes one component, got ${positionals.length}` : 'missing the component to verify', hint: 'usage: loop verify <component.wasm> --key <public key>' });
@@ -93,4 +96,26 @@ function readDetached(file: string, shown: string): Uint8Array {
   } catch (e) {
     throw new LoopError({ code: 'LOOP504', file: shown, message: `cannot read the detached signature: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, hint: 'create one with `loop sign <component.wasm> --key <secret> --detached <file>`' });
   }
+}
+
+function verifyGraph(input: string, positionals: string[], cwd: string, out: (l: string) => void): number {
+  if (positionals.length) {
+    throw new LoopError({ code: 'LOOP012', field: '--graph', message: '--graph checks the components the graph names; give no component file with it', hint: 'loop verify --graph <app.loop.json>' });
+  }
+  const file = path.resolve(cwd, input);
+  const shown = path.relative(cwd, file) || file;
+  let graph: GraphForSignatures & { format?: string };
+  try {
+    graph = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LoopError({ code: 'LOOP512', file: shown, message: code === 'ENOENT' ? 'no such graph file' : `is not a JSON graph: ${(e as Error).message}`, hint: 'write one with `loop resolve <app> --out app.loop.json`' });
+  }
+  if (!graph || graph.format !== 'loop.app/1' || !Array.isArray(graph.components)) {
+    throw new LoopError({ code: 'LOOP512', file: shown, message: `is not a resolved graph (format "${graph?.format}", expected "loop.app/1")`, hint: 'write one with `loop resolve <app> --out app.loop.json`' });
+  }
+  const r = checkGraphSignatures(graph, path.dirname(file), shown);
+  for (const line of [...r.verified, ...r.unchecked]) out(line);
+  if (r.problems.length) throw new LoopError(r.problems);
+  return 0;
 }
