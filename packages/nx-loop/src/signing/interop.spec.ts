@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildComponent } from '../build/build-component';
 import { main } from '../cli/main';
 import { ADDER_WAT, embeddedCodeSections, encode, tmpDir } from './__fixtures__/components';
 import { parseWasm } from './wasm';
@@ -39,7 +38,12 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(ws, 'nx.json'), '{}\n');
   fs.symlinkSync(path.join(repo, 'wit'), path.join(ws, 'wit'));
   fs.cpSync(path.join(repo, 'examples/components/upper-js'), path.join(ws, 'upper-js'), { recursive: true, filter: (src) => !src.includes(`${path.sep}dist`) });
-  const built = await buildComponent(path.join(ws, 'upper-js'), { workspaceRoot: ws });
+  // Built by the compiled library in a plain Node process (as `loop build` runs it), not
+  // inside vitest's module runner, which cannot host componentize-js's native import().
+  const script = `require(${JSON.stringify(path.join(repo, 'packages/nx-loop/dist/build'))}).buildComponent(${JSON.stringify(path.join(ws, 'upper-js'))}, { workspaceRoot: ${JSON.stringify(ws)} }).then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e && e.stack || e); process.exit(1); })`;
+  const build = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: ws });
+  if (build.status !== 0) throw new Error(`componentize-js build of upper-js failed (exit ${build.status}):\n${build.stderr}`);
+  const built = JSON.parse(build.stdout.trim().split('\n').pop()!) as { wasm: string };
   fs.copyFileSync(built.wasm, path.join(dir, 'upper.wasm'));
   components.upper = 'upper.wasm';
   fs.writeFileSync(path.join(dir, 'adder.wasm'), await encode(ADDER_WAT));
