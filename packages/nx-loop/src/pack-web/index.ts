@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { LoopError } from '../errors';
 import { resolveApp, type ResolvedGraph } from '../resolve/resolve';
 import { CODES } from './codes';
+import { loadJco, loadRolldown } from './esm';
 import { transpileForWeb, type TranspiledComponent } from './transpile';
 import { bundleRuntime } from './runtime';
 
@@ -102,7 +103,7 @@ function readComponentFile(abs: string, who: string): Buffer {
 
 async function textComponent(abs: string, bytes: Buffer): Promise<Uint8Array> {
   if (!abs.endsWith('.wat')) return bytes;
-  const { parse } = await import('@bytecodealliance/jco');
+  const { parse } = await loadJco();
   return parse(bytes.toString('utf8'));
 }
 

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LoopError } from '../errors';
 import { CODES } from './codes';
+import { loadJco, loadRolldown } from './esm';
 
 /** The runtime's src/ directory: the installed package, else the workspace copy. */
 export function runtimeSourceDir(): string {
@@ -30,7 +31,7 @@ export function runtimeSourceDir(): string {
 let cached: Promise<{ worker: string; page: string; sw: string }> | undefined;
 
 async function bundle(entry: string): Promise<string> {
-  const { rolldown } = await import('rolldown');
+  const { rolldown } = await loadRolldown();
   try {
     const b = await rolldown({ input: entry, platform: 'browser', treeshake: true, logLevel: 'silent' } as never);
     const { output } = await b.generate({ format: 'esm', minify: true, codeSplitting: false } as never);

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { LoopError } from '../errors';
 import { loopCacheDir } from '../host';
 import { CODES } from './codes';
+import { loadJco, loadRolldown } from './esm';
 
 export interface TranspiledComponent {
   /** File name → bytes (`<name>.js`, `<name>.core*.wasm`). */
@@ -53,7 +54,7 @@ export function importedFunctions(js: string): Map<string, string[]> {
 }
 
 async function runJco(bytes: Uint8Array, name: string, label: string, asyncImports?: string[]) {
-  const { transpile } = await import('@bytecodealliance/jco');
+  const { transpile } = await loadJco();
   try {
     return await transpile(bytes, {
       name,
