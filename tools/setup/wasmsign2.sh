@@ -11,7 +11,7 @@ VERSION=0.2.6
 export LOOP_CACHE_DIR="${LOOP_CACHE_DIR:-$HOME/.cache/loop}"
 root="$LOOP_CACHE_DIR/tools"
 bin="$root/bin/wasmsign2"
-if [ -x "$bin" ] && grep -q "wasmsign2-cli v$VERSION" "$root/.crates.toml" 2>/dev/null; then
+if [ -x "$bin" ] && grep -q "\"wasmsign2-cli $VERSION " "$root/.crates.toml" 2>/dev/null; then
   echo "$bin"
   exit 0
 fi
@@ -23,7 +23,7 @@ echo "==> cargo install wasmsign2-cli@$VERSION into $root (debug profile: a test
 # A debug build: the tool only signs/verifies small test files, and it compiles in a
 # fraction of the release profile's time (that profile uses codegen-units = 1). Its own
 # target dir, so it never waits on the lock of a long build in the shared one.
-CARGO_TARGET_DIR="$root/target" nice -n 10 cargo install --locked --debug \
+CARGO_TARGET_DIR="$root/target-wasmsign2" nice -n 10 cargo install --locked --debug \
   --root "$root" --version "$VERSION" wasmsign2-cli ${CARGO_BUILD_JOBS:+-j "$CARGO_BUILD_JOBS"} >&2
-rm -rf "$root/target"
+rm -rf "$root/target-wasmsign2"
 echo "$bin"
