@@ -20,5 +20,9 @@ for platform in native web; do
 done
 node_modules/.bin/loop resolve "$app" --platform native --profile fancy -o "dist/$app/native-fancy/app.loop.json"
 
+step "pack $app for the web"
+node_modules/.bin/nx run hello-app:pack-web --outputStyle=static
+
 echo
-echo "main: the example app is built and resolved: dist/$app/{native,web}/app.loop.json"
+echo "main: the example app is built, resolved (dist/$app/{native,web}/app.loop.json)"
+echo "      and packed for the web (dist/$app/web/site; try: node_modules/.bin/loop serve $app)"

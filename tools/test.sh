@@ -11,6 +11,13 @@ results=$(mktemp -d)
 passed=0 failed=0 status=0
 
 echo
+echo "==> build the example components (Nx cache: free after the main command)"
+node_modules/.bin/nx run-many -t build-component --outputStyle=static >"$results/build.log" 2>&1 || {
+  cat "$results/build.log"
+  status=1
+}
+
+echo
 echo "==> vitest"
 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json" || status=1
 if [ -f "$results/vitest.json" ]; then

@@ -23,7 +23,8 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 }
-apt_install ca-certificates curl git python3 nginx-core
+# nginx-core: the remote cache server (tools/remote-cache); chromium: browser host tests.
+apt_install ca-certificates curl git python3 nginx-core chromium
 
 step "npm packages (npm ci when package-lock.json changed; else rebuild Loop)"
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)

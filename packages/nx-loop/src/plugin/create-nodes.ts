@@ -22,7 +22,7 @@ import { MANIFEST_FILE } from '../manifest/load';
 
 export interface LoopPluginOptions {
   /** Rename inferred targets, e.g. { resolve: 'loop-resolve' }. */
-  targetNames?: Partial<Record<'validate' | 'resolve' | 'buildComponent', string>>;
+  targetNames?: Partial<Record<'validate' | 'resolve' | 'buildComponent' | 'packWeb' | 'serve', string>>;
 }
 
 const GLOB = `**/{${MANIFEST_FILE},${COMPONENT_MARKER}}`;
@@ -53,17 +53,17 @@ export const createNodesV2 = createNodes;
 function inferProject(file: string, options: LoopPluginOptions | undefined, context: CreateNodesContext): CreateNodesResult {
   const root = path.dirname(file);
   const data = parse(fs.readFileSync(path.join(context.workspaceRoot, file), 'utf8')) as Record<string, any>;
-  const names = { validate: 'validate', resolve: 'resolve', buildComponent: 'build-component', ...options?.targetNames };
+  const names = { validate: 'validate', resolve: 'resolve', buildComponent: 'build-component', packWeb: 'pack-web', serve: 'serve', ...options?.targetNames };
   const self = loopInputs(context.workspaceRoot);
   if (path.basename(file) === MANIFEST_FILE) {
-    return { projects: { [root]: appProject(root, file, data, names, self) } };
+    return { projects: { [root]: appProject(root, file, data, names, self, context.workspaceRoot) } };
   }
   return { projects: { [root]: componentProject(root, file, data, names, self) } };
 }
 
 type Input = NonNullable<TargetConfiguration['inputs']>[number];
 
-function appProject(root: string, file: string, data: Record<string, any>, names: Record<string, string>, self: Input[]) {
+function appProject(root: string, file: string, data: Record<string, any>, names: Record<string, string>, self: Input[], workspaceRoot: string) {
   const name: string = data.app?.name ?? path.basename(root);
   const resolve: TargetConfiguration = {
     executor: '@loop/nx:resolve',
@@ -101,8 +101,46 @@ function appProject(root: string, file: string, data: Record<string, any>, names
         metadata: { description: 'Check app.loop.toml: syntax, schema and cross-references', technologies: ['wasm'] },
       },
       [names.resolve]: resolve,
+      [names.packWeb]: {
+        executor: '@loop/nx:pack-web',
+        cache: true,
+        dependsOn: [`^${names.buildComponent}`],
+        inputs: [
+          '{projectRoot}/**/*',
+          { dependentTasksOutputFiles: '**/*.wasm', transitive: true },
+          ...self,
+          ...browserRuntimeInputs(workspaceRoot),
+          { externalDependencies: ['@bytecodealliance/jco', 'rolldown'] },
+        ],
+        outputs: [`{workspaceRoot}/dist/${root}/web/site`],
+        options: { manifest: file },
+        configurations: { inline: { inline: true } },
+        metadata: {
+          description: 'Pack the app into a static web site (worker host, transpiled components, service worker)',
+          technologies: ['wasm', 'web'],
+          help: { command: 'loop pack web --help', example: { options: { inline: true } } },
+        },
+      },
+      [names.serve]: {
+        command: `node_modules/.bin/loop serve ${root} --pack`,
+        continuous: true,
+        metadata: { description: 'Pack the web site and serve it on 127.0.0.1, re-packing plugins as they change', technologies: ['wasm', 'web'] },
+      },
     },
   };
+}
+
+/** The browser runtime packed into every site: its sources in a workspace that develops Loop, else the npm package. */
+function browserRuntimeInputs(workspaceRoot: string): Input[] {
+  let dir: string;
+  try {
+    dir = path.dirname(fs.realpathSync(require.resolve('@loop/runtime-browser/package.json')));
+  } catch {
+    return [];
+  }
+  const rel = path.relative(workspaceRoot, dir);
+  if (rel.startsWith('..') || path.isAbsolute(rel) || rel.includes('node_modules')) return [{ externalDependencies: ['@loop/runtime-browser'] }];
+  return [`{workspaceRoot}/${rel.split(path.sep).join('/')}/src/**/*`];
 }
 
 function componentProject(root: string, _file: string, data: Record<string, any>, names: Record<string, string>, self: Input[]) {
