@@ -1,5 +1,6 @@
 // Build failures that stop before componentize (each takes well under a second): the
 // messages must name the file (and field) and come from the tool that found the problem.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isLoopError, type LoopError } from '../errors';
@@ -100,6 +101,18 @@ describe('buildComponent failures', () => {
     expect(e.code).toBe('LOOP412');
     expect(e.message).toContain("the guest imports 'loop:fs/files@0.1.0', which world 'plugin' does not import");
     expect(e.diagnostics[0].hint).toContain('loop:log/logger');
+  });
+
+  it('a Rust compile error fails with cargo\'s own message', { timeout: 900_000 }, async () => {
+    const { generateComponentProject } = await import('../generators/component/generator');
+    await generateComponentProject(ws, { name: 'broken-rust', language: 'rust', directory: 'broken-rust' });
+    const lib = join(ws, 'broken-rust/src/lib.rs');
+    writeFileSync(lib, readFileSync(lib, 'utf8').replace('Ok(format!("broken-rust: {input}"))', 'Ok(42)'));
+    const e = await failure(join(ws, 'broken-rust'));
+    expect(e.code).toBe('LOOP420');
+    expect(e.diagnostics[0].file).toBe('broken-rust/Cargo.toml');
+    expect(e.message).toContain('error[E0308]: mismatched types');
+    expect(e.message).toMatch(/src\/lib\.rs:\d+:\d+/);
   });
 
   it('a rust project outside any workspace says the build script is missing', async () => {

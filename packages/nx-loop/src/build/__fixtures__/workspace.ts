@@ -5,11 +5,12 @@ import { dirname, join, resolve } from 'node:path';
 
 export const REPO = resolve(__dirname, '../../../../..');
 
-/** A temp workspace: nx.json plus the repo's wit/ (symlinked). */
+/** A temp workspace: nx.json plus the repo's wit/ and tools/ (symlinked). */
 export function tempWorkspace(prefix = 'loop-build-spec-'): string {
   const root = mkdtempSync(join(tmpdir(), prefix));
   writeFileSync(join(root, 'nx.json'), '{}\n');
   symlinkSync(join(REPO, 'wit'), join(root, 'wit'));
+  symlinkSync(join(REPO, 'tools'), join(root, 'tools'));
   return root;
 }
 
