@@ -79,7 +79,9 @@ describe('nx g @loop/nx:component, then the generated test', () => {
     for (const link of ['node_modules', 'wit', 'tools']) symlinkSync(join(REPO, link), join(ws, link));
     mkdirSync(join(ws, 'components'));
   });
-  const env = { ...process.env, NX_DAEMON: 'false', NX_ISOLATE_PLUGINS: 'false', NX_NO_CLOUD: 'true', CI: 'true' };
+  const env = { ...process.env, NX_DAEMON: 'false', NX_ISOLATE_PLUGINS: 'false', NX_NO_CLOUD: 'true', CI: 'true', FORCE_COLOR: '0', NO_COLOR: '1' };
+  // eslint-disable-next-line no-control-regex
+  const plain = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
   const nx = (...args: string[]) => spawnSync(join(ws, 'node_modules/.bin/nx'), args, { cwd: ws, env, encoding: 'utf8' });
 
   it('@loop/nx exports what generated tests import', () => {
@@ -93,7 +95,7 @@ describe('nx g @loop/nx:component, then the generated test', () => {
     const name = `demo-${language}`;
     const g = nx('g', '@loop/nx:component', name, '--language', language, '--no-interactive');
     expect(g.status, g.stdout + g.stderr).toBe(0);
-    expect(g.stdout).toContain(`CREATE components/${name}/loop.component.toml`);
+    expect(plain(g.stdout)).toContain(`CREATE components/${name}/loop.component.toml`);
     expect(existsSync(join(ws, 'components', name, 'test', `${name}.spec.ts`))).toBe(true);
 
     const t = spawnSync(process.execPath, [join(REPO, 'node_modules/vitest/vitest.mjs'), 'run', `components/${name}`], {
@@ -102,7 +104,7 @@ describe('nx g @loop/nx:component, then the generated test', () => {
       encoding: 'utf8',
     });
     expect(t.status, t.stdout + t.stderr).toBe(0);
-    expect(t.stdout).toMatch(/Tests\s+.*1 passed/);
+    expect(plain(t.stdout)).toMatch(/Tests\s+1 passed/);
     expect(existsSync(join(ws, 'components', name, 'dist', `${name}.wasm`))).toBe(true);
   });
 });
