@@ -34,7 +34,10 @@ export const sign: Command = {
     const r = signWasm(bytes, key, { file: input, detached: Boolean(values.detached) });
     const dest = values.detached ? path.resolve(cwd, values.detached as string) : values.out ? path.resolve(cwd, values.out as string) : file;
     fs.mkdirSync(path.dirname(dest), { recursive: true });
-    fs.writeFileSync(dest, values.detached ? r.signature : r.bytes);
+    // Write beside the destination and rename, so an interrupted run never leaves half a component.
+    const tmp = `${dest}.loop-sign-${process.pid}.tmp`;
+    fs.writeFileSync(tmp, values.detached ? r.signature : r.bytes);
+    fs.renameSync(tmp, dest);
     const extra = [r.kept ? `kept ${r.kept} signature(s) by other keys` : '', r.dropped ? `dropped ${r.dropped} old signature(s) that no longer matched` : ''].filter(Boolean).join('; ');
     const shown = path.relative(cwd, dest) || dest;
     out(values.detached ? `wrote detached signature ${shown} for ${input} (signed by ${key.publicKey})` : `signed ${shown} (${r.kind}) with ${key.publicKey}${extra ? `; ${extra}` : ''}`);
