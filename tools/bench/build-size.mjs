@@ -21,7 +21,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, languages: { type: 'string', default: 'rust,js,ts' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, languages: { type: 'string', default: 'rust,js,ts' }, 'cold-rust': { type: 'boolean', default: false } } });
+// --cold-rust: give the Rust builds an empty cache dir, so the first build compiles std
+// (build-std) and wit-bindgen from scratch, as on a fresh machine.
+const COLD_RUST = values['cold-rust'];
 const RUNS = Number(values.runs);
 const LANGS = values.languages.split(',');
 const repo = join(fileURLToPath(import.meta.url), '../../..');
@@ -41,11 +44,11 @@ for (const language of LANGS) {
 }
 flushChanges(ws, tree.listChanges());
 
-function buildOnce(dir) {
+function buildOnce(dir, env = process.env) {
   const script = `require(${JSON.stringify(join(dist, 'build/index.js'))}).buildComponent(${JSON.stringify(dir)})
     .then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e.message); process.exit(1); })`;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: ws, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: ws, encoding: 'utf8', env });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`build of ${dir} failed:\n${r.stderr}`);
   return { wall, result: JSON.parse(r.stdout.trim().split('\n').pop()) };
@@ -56,11 +59,12 @@ const SOURCES = { rust: 'src/lib.rs', js: 'src/index.js', ts: 'src/index.ts' };
 const rows = [];
 for (const language of LANGS) {
   const dir = join(ws, 'components', `hello-${language}`);
-  const first = buildOnce(dir);
+  const env = language === 'rust' && COLD_RUST ? { ...process.env, LOOP_CACHE_DIR: mkdtempSync(join(tmpdir(), 'loop-bench-cache-')) } : process.env;
+  const first = buildOnce(dir, env);
   const rebuilds = [];
   for (let i = 0; i < RUNS; i++) {
     appendFileSync(join(dir, SOURCES[language]), `\n// edit ${i}\n`);
-    rebuilds.push(buildOnce(dir).wall);
+    rebuilds.push(buildOnce(dir, env).wall);
   }
   const bytes = readFileSync(first.result.wasm);
   rows.push({ language, first: first.wall, rebuild: median(rebuilds), size: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length });
@@ -68,7 +72,7 @@ for (const language of LANGS) {
 
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const kib = (b) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
-console.log(`hello component (world core, logs one line), cold node process per build, ${RUNS} rebuild run(s), median`);
+console.log(`hello component (world core, logs one line), cold node process per build, ${RUNS} rebuild run(s), median; Rust cache: ${COLD_RUST ? 'empty (fresh machine)' : 'shared guest-target (warm std + wit-bindgen)'}`);
 console.log(`node ${process.version}, ${require('node:os').cpus().length} cores, load ${require('node:os').loadavg()[0].toFixed(1)}`);
 console.log('| language | first build | rebuild (source edited) | size | gzip -9 |');
 console.log('|---|---|---|---|---|');
