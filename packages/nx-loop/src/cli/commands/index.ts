@@ -2,6 +2,7 @@ import type { Command } from '../command';
 import { pendingCommands } from './pending';
 import { packWebCommand } from './pack-web';
 import { composeCommand } from './compose';
+import { hostNew } from './host-new';
 import { serve } from './serve';
 import { keygen } from './keygen';
 import { resolve } from './resolve';
@@ -10,7 +11,7 @@ import { validate } from './validate';
 import { verify } from './verify';
 
 /** Every `loop` verb. A real command replaces a pending one of the same name. */
-const real: Command[] = [validate, resolve, keygen, sign, verify, packWebCommand, serve, composeCommand];
+const real: Command[] = [validate, resolve, keygen, sign, verify, packWebCommand, serve, composeCommand, hostNew];
 
 export const commands: Command[] = [
   ...real,

@@ -1,0 +1,174 @@
+/**
+ * `nx g @loop/nx:host <name> --template browser-worker|native-wasmtime [--app <app dir>] [--directory dir]`
+ * (also `loop host new`, alias `loop host scaffold`): a host project for a Loop app.
+ *
+ * - browser-worker: a small JS/TS web project wired to @loop/runtime-browser — an index.html,
+ *   src/main.ts (starts the app from its resolved graph and shows its log), src/loop-host.ts
+ *   (the part to embed in an existing page), src/worker.ts (the worker host), scripts to build
+ *   (`loop pack web` + rolldown) and serve it, a README and its own Chromium test.
+ * - native-wasmtime: answers LOOP806 until the Rust host library is published for host crates.
+ *
+ * Every bad input is a LoopError with a code, the field and a hint (LOOP801–806).
+ */
+import { generateFiles, joinPathFragments, offsetFromRoot, type Tree } from '@nx/devkit';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { LoopError } from '../../errors';
+import type { HostGeneratorSchema } from './schema';
+
+export type { HostGeneratorSchema };
+
+/** Error codes of the host generator (LOOP8xx). */
+export const HOST_CODES = {
+  badName: 'LOOP801',
+  unknownTemplate: 'LOOP802',
+  directoryExists: 'LOOP803',
+  notAnApp: 'LOOP804',
+  outsideWorkspace: 'LOOP805',
+  templateNotAvailable: 'LOOP806',
+} as const;
+
+export const HOST_TEMPLATES = ['browser-worker', 'native-wasmtime'] as const;
+export type HostTemplate = (typeof HOST_TEMPLATES)[number];
+
+const NAME_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+export interface NormalizedHostOptions {
+  name: string;
+  template: HostTemplate;
+  /** The project directory, relative to the workspace root. */
+  directory: string;
+  /** The app directory relative to the workspace root, or null when not given. */
+  app: string | null;
+  /** The app directory as seen from the project directory (what loop.host.json records). */
+  appFromProject: string | null;
+}
+
+const inside = (p: string) => !p.startsWith('..') && !path.isAbsolute(p);
+
+export function normalizeOptions(options: HostGeneratorSchema): NormalizedHostOptions {
+  const name = options.name;
+  if (typeof name !== 'string' || !NAME_RE.test(name)) {
+    throw new LoopError({
+      code: HOST_CODES.badName,
+      field: 'name',
+      message: `${JSON.stringify(name ?? '')} is not a valid host name`,
+      hint: 'use lowercase kebab-case starting with a letter, e.g. "web-host"',
+    });
+  }
+  const template = options.template ?? 'browser-worker';
+  if (!(HOST_TEMPLATES as readonly string[]).includes(template)) {
+    throw new LoopError({
+      code: HOST_CODES.unknownTemplate,
+      field: '--template',
+      message: `unknown host template ${JSON.stringify(template)}`,
+      hint: `use one of: ${HOST_TEMPLATES.join(', ')}`,
+    });
+  }
+  const directory = joinPathFragments(options.directory ?? joinPathFragments('hosts', name));
+  if (!inside(directory) || directory === '' || directory === '.') {
+    throw new LoopError({
+      code: HOST_CODES.outsideWorkspace,
+      field: '--directory',
+      message: `${JSON.stringify(options.directory)} is not a directory inside the workspace`,
+      hint: 'give a path relative to the workspace root, e.g. hosts/web',
+    });
+  }
+  let app: string | null = null;
+  if (options.app !== undefined && options.app !== '') {
+    app = joinPathFragments(options.app);
+    if (!inside(app)) {
+      throw new LoopError({
+        code: HOST_CODES.notAnApp,
+        field: '--app',
+        message: `${JSON.stringify(options.app)} is outside the workspace`,
+        hint: 'give the app directory relative to the workspace root, e.g. examples/apps/hello',
+      });
+    }
+  }
+  const appFromProject = app === null ? null : path.posix.relative(directory, app) || '.';
+  return { name, template: template as HostTemplate, directory, app, appFromProject };
+}
+
+/** Where the templates are: next to this file in src/, or in src/ when running from dist/. */
+export function templatesDir(): string {
+  const here = path.join(__dirname, 'files');
+  if (existsSync(here)) return here;
+  return path.resolve(__dirname, '../../../src/generators/host/files');
+}
+
+function checkTarget(tree: Tree, o: NormalizedHostOptions): void {
+  if (tree.exists(o.directory) && (tree.isFile(o.directory) || tree.children(o.directory).length > 0)) {
+    throw new LoopError({
+      code: HOST_CODES.directoryExists,
+      field: '--directory',
+      file: o.directory,
+      message: `${o.directory} already exists${tree.isFile(o.directory) ? ' (a file)' : ' and is not empty'}`,
+      hint: 'pick another name or --directory; the generator never overwrites files',
+    });
+  }
+  if (o.app !== null && !tree.exists(joinPathFragments(o.app, 'app.loop.toml'))) {
+    throw new LoopError({
+      code: HOST_CODES.notAnApp,
+      field: '--app',
+      file: o.app,
+      message: `${o.app} has no app.loop.toml`,
+      hint: 'point --app at the directory of an app manifest, e.g. examples/apps/hello',
+    });
+  }
+}
+
+export function nextSteps(o: NormalizedHostOptions): string {
+  const lines = [`created ${o.template} host '${o.name}' in ${o.directory}`];
+  if (o.app === null) lines.push(`set the app it runs:  edit ${o.directory}/loop.host.json ("app": "<dir with app.loop.toml>")`);
+  lines.push(
+    `build the app's components:  nx run-many -t build-component`,
+    `build the host:  nx run ${o.name}:build   (or: cd ${o.directory} && node scripts/build.mjs)`,
+    `serve it:  nx run ${o.name}:serve   (http://127.0.0.1:8080)`,
+    `test it in Chromium:  nx run ${o.name}:test   (or: npx vitest run ${o.directory})`,
+  );
+  return lines.join('\n');
+}
+
+export async function hostGenerator(tree: Tree, schema: HostGeneratorSchema): Promise<() => void> {
+  const o = normalizeOptions(schema);
+  if (o.template === 'native-wasmtime') {
+    throw new LoopError({
+      code: HOST_CODES.templateNotAvailable,
+      field: '--template',
+      message: 'the native-wasmtime host template is not available in this version of Loop yet',
+      hint: 'it lands with native packaging (pack-native), once host-templates/wasmtime-rust publishes the loop-host library for host crates; use --template browser-worker, or `loop run` for the native reference host',
+    });
+  }
+  checkTarget(tree, o);
+  generateFiles(tree, path.join(templatesDir(), o.template), o.directory, {
+    ...o,
+    tmpl: '',
+    offset: offsetFromRoot(o.directory),
+    /** JSON string literal of the app path for loop.host.json (null when not given). */
+    appJson: JSON.stringify(o.appFromProject),
+  });
+  return () => {
+    console.log(nextSteps(o));
+  };
+}
+
+/**
+ * The generator on the real file system, for `loop host new` (no `nx` process): writes the
+ * project under `workspaceRoot` and returns its directory and the files created.
+ */
+export async function generateHostProject(
+  workspaceRoot: string,
+  schema: HostGeneratorSchema,
+): Promise<{ directory: string; files: string[]; nextSteps: string }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { FsTree, flushChanges } = require('nx/src/generators/tree') as typeof import('nx/src/generators/tree');
+  const tree = new FsTree(workspaceRoot, false);
+  await hostGenerator(tree, schema);
+  const changes = tree.listChanges();
+  flushChanges(workspaceRoot, changes);
+  const o = normalizeOptions(schema);
+  return { directory: o.directory, files: changes.map((c) => c.path).sort(), nextSteps: nextSteps(o) };
+}
+
+export default hostGenerator;

@@ -1,0 +1,6 @@
+export interface HostGeneratorSchema {
+  name: string;
+  template?: string;
+  app?: string;
+  directory?: string;
+}
