@@ -38,5 +38,8 @@ fi
 step "Rust guest toolchain (wasm components from Rust; --warm builds std for wasm once)"
 bash tools/setup/rust-guest.sh --warm
 
+step "wasmsign2 (signature interop tests)"
+bash tools/setup/wasmsign2.sh >/dev/null
+
 echo
 echo "install: done (caches in $LOOP_CACHE_DIR)"

@@ -10,6 +10,7 @@ import { tomlSyntaxError } from './component-marker';
 import { Locator } from './locate';
 import { validateSchema } from './schema';
 import { checkSemantics } from './semantics';
+import { keyProblems } from '../signing/trust';
 import type { Manifest } from './types';
 
 export const MANIFEST_FILE = 'app.loop.toml';
@@ -59,9 +60,12 @@ export function readManifest(input: string, cwd = process.cwd()): LoadedManifest
   };
 }
 
-/** Schema + semantic diagnostics, sorted by position. */
+/** Schema + semantic diagnostics (trust keys included), sorted by position. */
 export function checkManifest(m: LoadedManifest): Diagnostic[] {
-  const all = [...validateSchema(m.data, m), ...checkSemantics(m.data, m.file, m)];
+  const schema = validateSchema(m.data, m);
+  // A key the schema already rejected is not reported a second time by the key check.
+  const keys = keyProblems(m, { trust: keysOf(m.data) }).filter((d) => !schema.some((s) => s.field === d.field));
+  const all = [...schema, ...checkSemantics(m.data, m.file, m), ...keys];
   return all.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
 }
 
@@ -81,4 +85,16 @@ export function loadManifest(input: string, cwd = process.cwd()): LoadedManifest
   const problems = checkManifest(m);
   if (problems.length) throw new LoopError(problems);
   return { ...m, manifest: m.data as Manifest };
+}
+
+/** The trust keys of possibly invalid data, as strings at their original indices. */
+function keysOf(data: unknown): Manifest['trust'] {
+  const trust = (data as { trust?: unknown })?.trust;
+  if (typeof trust !== 'object' || trust === null) return {};
+  const out: NonNullable<Manifest['trust']> = {};
+  for (const [name, decl] of Object.entries(trust as Record<string, { keys?: unknown }>)) {
+    if (!Array.isArray(decl?.keys)) continue;
+    out[name] = { allow: [], keys: decl.keys.map((k) => (typeof k === 'string' ? k : '')) };
+  }
+  return out;
 }
