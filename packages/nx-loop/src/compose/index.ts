@@ -299,7 +299,7 @@ function build(n: Node, tmp: string, wac: string | undefined): string {
   const socket = path.join(dir, 'socket.wasm');
   fs.writeFileSync(socket, n.part.bytes);
   // wac names a plug after its file stem: each plug is `<component name>.wasm`.
-  const plugs = n.plugs.map((p) => build(p.node, tmp, wac));
+  const plugs = n.plugs.map((p) => ({ file: build(p.node, tmp, wac), name: p.node.part.c.name, interfaces: p.interfaces }));
   wacPlug(wac!, socket, plugs, file, `component '${name}'`);
   return file;
 }

@@ -34,9 +34,11 @@ export function findWac(env: NodeJS.ProcessEnv = process.env): string {
  * `wac plug <socket> --plug <p>... -o <out>`. wac names each plug after its file stem, so
  * callers pass files named after their components. `who` names the socket in errors.
  */
-export function wacPlug(wac: string, socket: string, plugs: string[], out: string, who: string): void {
-  const args = ['plug', socket, ...plugs.flatMap((p) => ['--plug', p]), '-o', out];
-  const r = spawnSync(wac, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+export function wacPlug(wac: string, socket: string, plugs: { file: string; name: string; interfaces: string[] }[], out: string, who: string): void {
+  const args = ['plug', socket, ...plugs.flatMap((p) => ['--plug', p.file]), '-o', out];
+  // No Rust backtraces in messages users read (anyhow prints one when RUST_BACKTRACE is set).
+  const env = { ...process.env, RUST_BACKTRACE: '0', RUST_LIB_BACKTRACE: '0' };
+  const r = spawnSync(wac, args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
   if (r.error) {
     throw new LoopError({ code: CODES.toolMissing, message: `cannot run ${wac}: ${r.error.message}`, hint: INSTALL_HINT });
   }
@@ -44,7 +46,7 @@ export function wacPlug(wac: string, socket: string, plugs: string[], out: strin
     const detail = (r.stderr || r.stdout || '').trim().replace(/\s*\n\s*/g, '; ');
     throw new LoopError({
       code: CODES.toolFailed,
-      message: `wac plug failed composing ${who} with ${plugs.map((p) => path.basename(p, '.wasm')).join(', ')}: ${detail || `exit status ${r.status ?? r.signal}`}`,
+      message: `wac plug failed composing ${who} with ${plugs.map((p) => `'${p.name}' (for ${p.interfaces.join(', ')})`).join(', ')}: ${detail || `exit status ${r.status ?? r.signal}`}`,
       hint: 'check that each default component exports the interfaces with the same types the entry imports (`jco wit <file>` shows both sides)',
     });
   }
