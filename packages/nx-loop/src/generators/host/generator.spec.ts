@@ -68,7 +68,7 @@ describe('host generator: bad input is a LoopError with code, field and hint', (
     [{ name: 'web', template: 'electron' }, HOST_CODES.unknownTemplate, '--template', 'unknown host template "electron"', 'browser-worker, native-wasmtime'],
     [{ name: 'web', directory: '../elsewhere' }, HOST_CODES.outsideWorkspace, '--directory', 'is not a directory inside the workspace', 'relative to the workspace root'],
     [{ name: 'web', app: 'apps/none' }, HOST_CODES.notAnApp, '--app', 'apps/none has no app.loop.toml', 'directory of an app manifest'],
-    [{ name: 'web', app: '../../outside' }, HOST_CODES.notAnApp, '--app', 'is outside the workspace', 'relative to the workspace root'],
+    [{ name: 'web', app: '../../outside' }, HOST_CODES.notAnApp, '--app', '../../outside has no app.loop.toml', 'directory of an app manifest'],
     [{ name: 'native', template: 'native-wasmtime' }, HOST_CODES.templateNotAvailable, '--template', 'native-wasmtime host template is not available', 'lands with native packaging'],
   ])('%j → %s', async (schema, code, field, message, hint) => {
     const d = await loopError(hostGenerator(treeWithApp(), schema));
@@ -135,6 +135,16 @@ describe('loop host new / loop host scaffold (CLI, real file system)', () => {
     expect(r.err).toContain(message);
     expect(r.err).toContain('hint: ');
     expect(fs.readdirSync(path.join(ws, 'hosts')).sort()).toEqual(before);
+  });
+
+  it('takes an app outside the current directory (absolute --app) and records it relative to the project', async () => {
+    const elsewhere = tmp('loop-host-app-');
+    fs.writeFileSync(path.join(elsewhere, 'app.loop.toml'), '[app]\nname = "far"\nentry = "x"\n');
+    const r = await run(ws, 'host', 'new', 'far', '--app', elsewhere);
+    fs.rmSync(elsewhere, { recursive: true, force: true });
+    expect(r.err).toBe('');
+    const recorded = JSON.parse(fs.readFileSync(path.join(ws, 'hosts/far/loop.host.json'), 'utf8')).app;
+    expect(path.resolve(ws, 'hosts/far', recorded)).toBe(elsewhere);
   });
 
   it('generateHostProject lists the files it wrote', async () => {
@@ -208,7 +218,8 @@ describe('nx g @loop/nx:host --template browser-worker: the generated host runs 
     expect(g.stdout).toContain('CREATE hosts/web/src/main.ts');
     expect(g.stdout).toContain("created browser-worker host 'web' in hosts/web");
 
-    const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: path.join(ws, 'hosts/web'), env, encoding: 'utf8' });
+    // The Nx target the generator wrote (project.json): node scripts/build.mjs in the project.
+    const b = spawnSync(path.join(ws, 'node_modules/.bin/nx'), ['run', 'web:build', '--skip-nx-cache'], { cwd: ws, env, encoding: 'utf8' });
     expect(b.status, b.stdout + b.stderr).toBe(0);
     expect(b.stdout).toContain('packed hello-app for the web');
     const dist = path.join(ws, 'hosts/web/dist');

@@ -6,7 +6,8 @@
  *   src/main.ts (starts the app from its resolved graph and shows its log), src/loop-host.ts
  *   (the part to embed in an existing page), src/worker.ts (the worker host), scripts to build
  *   (`loop pack web` + rolldown) and serve it, a README and its own Chromium test.
- * - native-wasmtime: answers LOOP806 until the Rust host library is published for host crates.
+ * - native-wasmtime: answers LOOP806 until the Rust host library (host-templates/wasmtime-rust,
+ *   crate loop-host) lets a host crate add its own providers; it lands with native packaging.
  *
  * Every bad input is a LoopError with a code, the field and a hint (LOOP801–806).
  */
@@ -38,7 +39,7 @@ export interface NormalizedHostOptions {
   template: HostTemplate;
   /** The project directory, relative to the workspace root. */
   directory: string;
-  /** The app directory relative to the workspace root, or null when not given. */
+  /** The app directory relative to the workspace root (absolute on another drive), or null when not given. */
   app: string | null;
   /** The app directory as seen from the project directory (what loop.host.json records). */
   appFromProject: string | null;
@@ -46,7 +47,8 @@ export interface NormalizedHostOptions {
 
 const inside = (p: string) => !p.startsWith('..') && !path.isAbsolute(p);
 
-export function normalizeOptions(options: HostGeneratorSchema): NormalizedHostOptions {
+/** Checks and completes the options; `root` is the workspace root on disk (for an absolute --app). */
+export function normalizeOptions(options: HostGeneratorSchema, root = '/'): NormalizedHostOptions {
   const name = options.name;
   if (typeof name !== 'string' || !NAME_RE.test(name)) {
     throw new LoopError({
@@ -65,7 +67,7 @@ export function normalizeOptions(options: HostGeneratorSchema): NormalizedHostOp
       hint: `use one of: ${HOST_TEMPLATES.join(', ')}`,
     });
   }
-  const directory = joinPathFragments(options.directory ?? joinPathFragments('hosts', name));
+  const directory = joinPathFragments(options.directory ?? joinPathFragments('hosts', name)).replace(/\/+$/, '');
   if (!inside(directory) || directory === '' || directory === '.') {
     throw new LoopError({
       code: HOST_CODES.outsideWorkspace,
@@ -74,19 +76,15 @@ export function normalizeOptions(options: HostGeneratorSchema): NormalizedHostOp
       hint: 'give a path relative to the workspace root, e.g. hosts/web',
     });
   }
+  // The app may live anywhere (absolute, or relative to the workspace root, even outside it);
+  // loop.host.json records it relative to the project.
   let app: string | null = null;
+  let appFromProject: string | null = null;
   if (options.app !== undefined && options.app !== '') {
-    app = joinPathFragments(options.app);
-    if (!inside(app)) {
-      throw new LoopError({
-        code: HOST_CODES.notAnApp,
-        field: '--app',
-        message: `${JSON.stringify(options.app)} is outside the workspace`,
-        hint: 'give the app directory relative to the workspace root, e.g. examples/apps/hello',
-      });
-    }
+    const rel = path.isAbsolute(options.app) ? path.relative(root, options.app) : options.app;
+    app = path.isAbsolute(rel) ? rel : joinPathFragments(rel.split(path.sep).join('/')).replace(/\/+$/, '') || '.';
+    appFromProject = path.isAbsolute(app) ? app : path.posix.relative(directory, app) || '.';
   }
-  const appFromProject = app === null ? null : path.posix.relative(directory, app) || '.';
   return { name, template: template as HostTemplate, directory, app, appFromProject };
 }
 
@@ -107,7 +105,8 @@ function checkTarget(tree: Tree, o: NormalizedHostOptions): void {
       hint: 'pick another name or --directory; the generator never overwrites files',
     });
   }
-  if (o.app !== null && !tree.exists(joinPathFragments(o.app, 'app.loop.toml'))) {
+  const manifest = o.app === null ? '' : inside(o.app) ? joinPathFragments(o.app, 'app.loop.toml') : path.resolve(tree.root, o.app, 'app.loop.toml');
+  if (o.app !== null && !(inside(o.app) ? tree.exists(manifest) : existsSync(manifest))) {
     throw new LoopError({
       code: HOST_CODES.notAnApp,
       field: '--app',
@@ -131,13 +130,13 @@ export function nextSteps(o: NormalizedHostOptions): string {
 }
 
 export async function hostGenerator(tree: Tree, schema: HostGeneratorSchema): Promise<() => void> {
-  const o = normalizeOptions(schema);
+  const o = normalizeOptions(schema, tree.root);
   if (o.template === 'native-wasmtime') {
     throw new LoopError({
       code: HOST_CODES.templateNotAvailable,
       field: '--template',
       message: 'the native-wasmtime host template is not available in this version of Loop yet',
-      hint: 'it lands with native packaging (pack-native), once host-templates/wasmtime-rust publishes the loop-host library for host crates; use --template browser-worker, or `loop run` for the native reference host',
+      hint: 'it lands with native packaging (pack-native): the Rust host crate needs the loop-host library of host-templates/wasmtime-rust to offer a hook for your own providers; until then use --template browser-worker',
     });
   }
   checkTarget(tree, o);
@@ -167,7 +166,7 @@ export async function generateHostProject(
   await hostGenerator(tree, schema);
   const changes = tree.listChanges();
   flushChanges(workspaceRoot, changes);
-  const o = normalizeOptions(schema);
+  const o = normalizeOptions(schema, workspaceRoot);
   return { directory: o.directory, files: changes.map((c) => c.path).sort(), nextSteps: nextSteps(o) };
 }
 
