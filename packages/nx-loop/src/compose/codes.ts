@@ -18,4 +18,6 @@ export const CODES = {
   toolFailed: 'LOOP437',
   /** The app's entry component is missing from the resolved graph. */
   noEntry: 'LOOP438',
+  /** The graph file would not sit next to the composed file. */
+  badOutput: 'LOOP439',
 } as const;

@@ -93,6 +93,7 @@ beforeAll(async () => {
 describe('compose the example app (greeter + formatter)', () => {
   it('writes dist/<app dir>/composed/<app>.wasm and <app>.loop.json under the workspace root', () => {
     expect(defaultComposedFile(APP, REPO, 'hello-app')).toBe(join(REPO, 'dist/examples/apps/hello/composed/hello-app.wasm'));
+    expect(defaultComposedFile(APP, REPO, 'hello-app', 'fancy')).toBe(join(REPO, 'dist/examples/apps/hello/composed/hello-app-fancy.wasm'));
     // An app outside the workspace root (here: root = tmp) gets its directory's base name.
     expect(basic.out).toBe(join(tmp, 'dist/hello/composed/hello-app.wasm'));
     expect(basic.graphFile).toBe(join(tmp, 'dist/hello/composed/hello-app.loop.json'));
@@ -231,6 +232,21 @@ describe('adapters', () => {
     expect(await composeExecutor({ manifest: 'examples/apps/hello/app.loop.toml', outputPath }, context)).toEqual({ success: true });
     expect(readFileSync(join(REPO, outputPath)).equals(readFileSync(basic.out))).toBe(true);
   }, 300_000);
+
+  it('the executor with graphPath, under a profile', async () => {
+    const context = { root: REPO, cwd: REPO, isVerbose: false, projectName: 'hello-app' } as unknown as ExecutorContext;
+    const outputPath = relative(REPO, join(tmp, 'nx2/hello-fancy.wasm'));
+    const graphPath = relative(REPO, join(tmp, 'nx2/graph.json'));
+    expect(await composeExecutor({ manifest: 'examples/apps/hello/app.loop.toml', outputPath, graphPath, profile: 'fancy' }, context)).toEqual({ success: true });
+    expect(readFileSync(join(REPO, outputPath)).equals(readFileSync(fancy.out))).toBe(true);
+    expect(JSON.parse(readFileSync(join(REPO, graphPath), 'utf8')).components[0].path).toBe('hello-fancy.wasm');
+  }, 300_000);
+
+  it('a graph file outside the composed file\'s directory is refused before anything is written (LOOP439)', async () => {
+    const d = await loopErrorOf(composeApp(APP, { cwd: REPO, out: join(tmp, 'g1/x.wasm'), graphOut: join(tmp, 'g2/x.loop.json') }));
+    expect(d[0]).toMatchObject({ code: 'LOOP439', file: join(tmp, 'g2/x.loop.json') });
+    expect(existsSync(join(tmp, 'g1'))).toBe(false);
+  });
 
   it('the executor reports a Loop error without a stack trace and fails', async () => {
     const context = { root: REPO, cwd: REPO, isVerbose: false, projectName: 'hello-app' } as unknown as ExecutorContext;

@@ -5,7 +5,7 @@
  * default component, which is itself composed first when it imports another default's
  * interface. Profiles and `--set` apply as in `loop resolve`.
  *
- * Output (default `dist/<app dir>/composed/`):
+ * Output (default `dist/<app dir>/composed/`; with a profile `<app>-<profile>.*`):
  *   <app>.wasm         the composed component
  *   <app>.loop.json    the resolved native graph with the entry replaced by <app>.wasm and
  *                      the plugged defaults removed, so hosts run it like the original graph
@@ -28,8 +28,10 @@ export { readSurface, parseWorld, hostServed } from './surface';
 export { findWac } from './wac';
 
 export interface ComposeOptions {
-  /** The composed component file; default `dist/<app dir>/composed/<app name>.wasm` under the workspace root. */
+  /** The composed component file; default `dist/<app dir>/composed/<app name>[-<profile>].wasm` under the workspace root. */
   out?: string;
+  /** The composed graph file; default: `out` with `.wasm` replaced by `.loop.json`. */
+  graphOut?: string;
   profile?: string;
   /** `components.formatter.source=../fancy` style overrides, applied after the profile. */
   set?: string[];
@@ -83,10 +85,10 @@ interface Node {
   plugs: { node: Node; interfaces: string[] }[];
 }
 
-/** `dist/<app dir relative to the workspace>/composed/<app name>.wasm` */
-export function defaultComposedFile(manifestDir: string, root: string, appName: string): string {
+/** `dist/<app dir relative to the workspace>/composed/<app name>[-<profile>].wasm` */
+export function defaultComposedFile(manifestDir: string, root: string, appName: string, profile?: string): string {
   // defaultSiteDir is dist/<app dir>/web/site.
-  return path.resolve(defaultSiteDir(manifestDir, root), '..', '..', 'composed', `${appName}.wasm`);
+  return path.resolve(defaultSiteDir(manifestDir, root), '..', '..', 'composed', `${appName}${profile ? `-${profile}` : ''}.wasm`);
 }
 
 export async function composeApp(input: string, opts: ComposeOptions = {}): Promise<ComposeResult> {
@@ -98,8 +100,13 @@ export async function composeApp(input: string, opts: ComposeOptions = {}): Prom
   const appName = String((loaded.data as { app?: { name?: unknown } })?.app?.name ?? 'app');
   const out = opts.out
     ? path.resolve(cwd, opts.out)
-    : defaultComposedFile(manifestDir, opts.root ?? workspaceRoot(manifestDir), appName);
+    : defaultComposedFile(manifestDir, opts.root ?? workspaceRoot(manifestDir), appName, opts.profile);
   const outDir = path.dirname(out);
+  const graphFile = opts.graphOut ? path.resolve(cwd, opts.graphOut) : out.replace(/\.wasm$/, '') + '.loop.json';
+  if (path.dirname(graphFile) !== outDir || graphFile === out) {
+    // Paths in the graph are relative to the composed file's directory.
+    throw new LoopError({ code: CODES.badOutput, file: graphFile, message: `the graph file must be another file in the composed file's directory (${outDir})`, hint: 'give both files the same directory and different names' });
+  }
   const source = resolveApp(input, { platform: 'native', profile: opts.profile, set: opts.set, cwd, outDir });
 
   const entryC = source.components.find((c) => c.name === source.app.entry);
@@ -176,7 +183,6 @@ export async function composeApp(input: string, opts: ComposeOptions = {}): Prom
   if (source.trust[entryC.trust]?.keys.length) {
     notes.push(`trust class '${entryC.trust}' lists keys: sign the composed component (loop sign ${path.relative(cwd, out)}) before a host runs it`);
   }
-  const graphFile = out.replace(/\.wasm$/, '') + '.loop.json';
   fs.writeFileSync(graphFile, graphJson(graph));
 
   const used = new Set(pluggedParts.keys());

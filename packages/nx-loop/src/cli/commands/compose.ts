@@ -9,12 +9,12 @@ export const composeCommand: Command = {
   details:
     'Plugs every default component that exports an interface the entry (core) component imports\n' +
     'into it with `wac plug`, giving ONE component whose imports are only what hosts serve\n' +
-    '(loop:*, WASI). Writes <file> (default dist/<app dir>/composed/<app>.wasm) and, next to it,\n' +
-    '<app>.loop.json: the native graph with the entry replaced by the composed file, which\n' +
-    '`loop-host run` runs like the uncomposed app. Needs wac: bash tools/setup/wac.sh.\n\n' +
+    '(loop:*, WASI). Writes <name>.wasm (default dist/<app dir>/composed/<app>[-<profile>].wasm)\n' +
+    'and, next to it, <name>.loop.json: the native graph with the entry replaced by the composed\n' +
+    'file, which `loop-host run` runs like the uncomposed app. Needs wac: bash tools/setup/wac.sh.\n\n' +
     'Example: loop compose examples/apps/hello --profile fancy',
   options: {
-    out: { type: 'string', short: 'o', description: 'the composed component file (default dist/<app dir>/composed/<app>.wasm)', value: '<file>' },
+    out: { type: 'string', short: 'o', description: 'the composed component file (default dist/<app dir>/composed/<app>[-<profile>].wasm)', value: '<file>' },
     profile: { type: 'string', description: 'apply [profiles.<name>]', value: '<name>' },
     set: { type: 'string', multiple: true, description: 'override a component field, e.g. components.formatter.source=../fancy', value: '<key=value>' },
   },

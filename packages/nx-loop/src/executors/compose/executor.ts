@@ -6,6 +6,7 @@ import { reportFailure } from '../report';
 export interface ComposeExecutorOptions {
   manifest: string;
   outputPath?: string;
+  graphPath?: string;
   profile?: string;
   set?: string[];
 }
@@ -15,6 +16,7 @@ export default async function composeExecutor(options: ComposeExecutorOptions, c
   try {
     const r = await composeApp(path.resolve(context.root, options.manifest), {
       out: options.outputPath ? path.resolve(context.root, options.outputPath) : undefined,
+      graphOut: options.graphPath ? path.resolve(context.root, options.graphPath) : undefined,
       profile: options.profile,
       set: options.set,
       cwd: context.root,
