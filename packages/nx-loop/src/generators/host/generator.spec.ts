@@ -147,6 +147,13 @@ describe('loop host new / loop host scaffold (CLI, real file system)', () => {
     expect(path.resolve(ws, 'hosts/far', recorded)).toBe(elsewhere);
   });
 
+  it('a project generated without --app says how to set it when built', async () => {
+    expect((await run(ws, 'host', 'new', 'no-app')).out).toContain('set the app it runs:  edit hosts/no-app/loop.host.json');
+    const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: path.join(ws, 'hosts/no-app'), encoding: 'utf8' });
+    expect(b.status).toBe(1);
+    expect(b.stderr).toBe(`error: ${path.join(ws, 'hosts/no-app/loop.host.json')}: "app" is not set; set it to the directory of your app.loop.toml (relative to this project)\n`);
+  });
+
   it('generateHostProject lists the files it wrote', async () => {
     const r = await generateHostProject(ws, { name: 'listed', app: 'apps/hello' });
     expect(r.directory).toBe('hosts/listed');
