@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isLoopError, type LoopError } from '../errors';
+import { generateComponentProject } from '../generators/component/generator';
 import { buildComponent } from './build-component';
 import { marker, tempWorkspace, writeTree } from './__fixtures__/workspace';
 
@@ -104,7 +105,6 @@ describe('buildComponent failures', () => {
   });
 
   it('a Rust compile error fails with cargo\'s own message', { timeout: 900_000 }, async () => {
-    const { generateComponentProject } = await import('../generators/component/generator');
     await generateComponentProject(ws, { name: 'broken-rust', language: 'rust', directory: 'broken-rust' });
     const lib = join(ws, 'broken-rust/src/lib.rs');
     writeFileSync(lib, readFileSync(lib, 'utf8').replace('Ok(format!("broken-rust: {input}"))', 'Ok(42)'));
