@@ -36,7 +36,7 @@ describe('host generator, browser-worker (in a virtual tree)', () => {
     const root = 'hosts/web';
     const files = [
       'README.md', 'index.html', 'loop.host.json', 'package.json', 'project.json', 'tsconfig.json',
-      'src/main.ts', 'src/loop-host.ts', 'src/worker.ts', 'scripts/build.mjs', 'scripts/serve.mjs', 'test/web.spec.ts',
+      'src/main.ts', 'src/loop-host.ts', 'src/worker.ts', 'src/runtime-browser.d.ts', 'scripts/build.mjs', 'scripts/serve.mjs', 'test/web.spec.ts',
     ];
     for (const f of files) expect(tree.exists(`${root}/${f}`), f).toBe(true);
     expect(JSON.parse(tree.read(`${root}/loop.host.json`, 'utf-8')!)).toEqual({ template: 'browser-worker', app: '../../apps/hello', out: 'dist' });
@@ -46,7 +46,7 @@ describe('host generator, browser-worker (in a virtual tree)', () => {
     expect(project.targets.build.options).toEqual({ command: 'node scripts/build.mjs', cwd: 'hosts/web' });
     expect(JSON.parse(tree.read(`${root}/package.json`, 'utf-8')!).dependencies).toEqual({ '@loop/runtime-browser': '0.1.0' });
     expect(tree.read(`${root}/src/worker.ts`, 'utf-8')).toContain("import '@loop/runtime-browser/worker';");
-    expect(tree.read(`${root}/src/loop-host.ts`, 'utf-8')).toContain("import { startApp } from '@loop/runtime-browser/bridge';");
+    expect(tree.read(`${root}/src/loop-host.ts`, 'utf-8')).toContain("import { startApp, type LoopEvent, type RunningApp } from '@loop/runtime-browser/bridge';");
     expect(tree.read(`${root}/src/main.ts`, 'utf-8')).toContain("new URL('./app/app.loop.json', document.baseURI)");
     const all = (dir: string): string[] => tree.children(dir).flatMap((c) => (tree.isFile(`${dir}/${c}`) ? [c] : all(`${dir}/${c}`)));
     expect(all(root).filter((f) => f.includes('__') || f.includes('<%'))).toEqual([]);
@@ -224,6 +224,10 @@ describe('nx g @loop/nx:host --template browser-worker: the generated host runs 
     expect(g.status, g.stdout + g.stderr).toBe(0);
     expect(g.stdout).toContain('CREATE hosts/web/src/main.ts');
     expect(g.stdout).toContain("created browser-worker host 'web' in hosts/web");
+
+    // Its TypeScript type-checks as generated.
+    const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'hosts/web/tsconfig.json'], { cwd: ws, env, encoding: 'utf8' });
+    expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
 
     // The Nx target the generator wrote (project.json): node scripts/build.mjs in the project.
     const b = spawnSync(path.join(ws, 'node_modules/.bin/nx'), ['run', 'web:build', '--skip-nx-cache'], { cwd: ws, env, encoding: 'utf8' });
