@@ -15,6 +15,7 @@ import { generateFiles, joinPathFragments, offsetFromRoot, type Tree } from '@nx
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { LoopError } from '../../errors';
+import { MANIFEST_FILE } from '../../manifest/load';
 import type { HostGeneratorSchema } from './schema';
 
 export type { HostGeneratorSchema };
@@ -105,13 +106,14 @@ function checkTarget(tree: Tree, o: NormalizedHostOptions): void {
       hint: 'pick another name or --directory; the generator never overwrites files',
     });
   }
-  const manifest = o.app === null ? '' : inside(o.app) ? joinPathFragments(o.app, 'app.loop.toml') : path.resolve(tree.root, o.app, 'app.loop.toml');
-  if (o.app !== null && !(inside(o.app) ? tree.exists(manifest) : existsSync(manifest))) {
+  if (o.app === null) return;
+  const found = inside(o.app) ? tree.exists(joinPathFragments(o.app, MANIFEST_FILE)) : existsSync(path.resolve(tree.root, o.app, MANIFEST_FILE));
+  if (!found) {
     throw new LoopError({
       code: HOST_CODES.notAnApp,
       field: '--app',
       file: o.app,
-      message: `${o.app} has no app.loop.toml`,
+      message: `${o.app} has no ${MANIFEST_FILE}`,
       hint: 'point --app at the directory of an app manifest, e.g. examples/apps/hello',
     });
   }
