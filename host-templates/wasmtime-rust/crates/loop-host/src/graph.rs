@@ -1,0 +1,207 @@
+//! The resolved app graph (`app.loop.json`, format `loop.app/1`): the one file hosts read.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use wasmtime::{Result, bail, format_err};
+
+pub const FORMAT: &str = "loop.app/1";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Graph {
+    pub format: String,
+    pub app: AppInfo,
+    #[serde(default)]
+    pub platform: Option<String>,
+    #[serde(default)]
+    pub profile: Option<String>,
+    pub components: Vec<ComponentSpec>,
+    #[serde(default)]
+    pub plugins: Option<PluginsSpec>,
+    #[serde(default)]
+    pub capabilities: BTreeMap<String, CapabilitySpec>,
+    #[serde(default)]
+    pub limits: Option<Limits>,
+    /// Trust classes in effect (`allow` expanded, `keys`); informational for this host, which
+    /// enforces the per-component `allow` lists.
+    #[serde(default)]
+    pub trust: BTreeMap<String, serde_json::Value>,
+    /// Directory holding the app.loop.json; every relative path in the graph is relative to it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AppInfo {
+    pub name: String,
+    pub entry: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ComponentSpec {
+    pub name: String,
+    #[serde(default = "default_class")]
+    pub class: String,
+    #[serde(default = "default_trust")]
+    pub trust: String,
+    pub path: String,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    #[serde(default)]
+    pub limits: Option<Limits>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Limits {
+    #[serde(default, rename = "deadline-ms")]
+    pub deadline_ms: Option<u64>,
+    #[serde(default, rename = "memory-mb")]
+    pub memory_mb: Option<u64>,
+}
+
+impl Limits {
+    /// `self` with missing fields taken from `fallback`.
+    pub fn or(&self, fallback: Option<&Limits>) -> Limits {
+        Limits {
+            deadline_ms: self.deadline_ms.or(fallback.and_then(|f| f.deadline_ms)),
+            memory_mb: self.memory_mb.or(fallback.and_then(|f| f.memory_mb)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PluginsSpec {
+    pub dir: String,
+    #[serde(default = "default_trust")]
+    pub trust: String,
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub limits: Option<Limits>,
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CapabilitySpec {
+    pub provider: String,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl CapabilitySpec {
+    pub fn str_key(&self, key: &str) -> Option<&str> {
+        self.extra.get(key).and_then(|v| v.as_str())
+    }
+    pub fn list_key(&self, key: &str) -> Vec<String> {
+        match self.extra.get(key) {
+            Some(serde_json::Value::Array(a)) => {
+                a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+            }
+            Some(serde_json::Value::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn default_class() -> String {
+    "default".into()
+}
+fn default_trust() -> String {
+    "untrusted".into()
+}
+
+/// Native providers each capability may name (deny by default: anything else is refused).
+pub fn native_providers(capability: &str) -> Option<&'static [&'static str]> {
+    Some(match capability {
+        "loop:log" => &["stdout", "file", "jsonl"],
+        "loop:fs" => &["host-dir", "memory"],
+        "loop:http" => &["wasi-http"],
+        "loop:clock" => &["os"],
+        "loop:random" => &["os"],
+        "loop:kv" => &["file", "memory"],
+        "loop:process" => &["os"],
+        "loop:plugin" => &["registry"],
+        "loop:ui" | "loop:gfx" | "loop:input" | "loop:window" => &["stub"],
+        "loop:dom" => &[],
+        _ => return None,
+    })
+}
+
+impl Graph {
+    pub fn load(file: &Path) -> Result<Graph> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format_err!("{}: cannot read resolved graph: {e}", file.display()))?;
+        let mut graph: Graph = serde_json::from_str(&text)
+            .map_err(|e| format_err!("{}: invalid resolved graph: {e}", file.display()))?;
+        graph.file = file.to_path_buf();
+        graph.base_dir = file
+            .parent()
+            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        graph.validate()?;
+        Ok(graph)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let f = self.file.display();
+        if self.format != FORMAT {
+            bail!("{f}: field 'format' is '{}', expected '{FORMAT}'", self.format);
+        }
+        if let Some(p) = &self.platform {
+            if p != "native" {
+                bail!("{f}: field 'platform' is '{p}', but this host runs 'native' graphs (resolve the app for native)");
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &self.components {
+            if !seen.insert(c.name.as_str()) {
+                bail!("{f}: component '{}' is listed twice", c.name);
+            }
+            if !matches!(c.class.as_str(), "core" | "default" | "plugin") {
+                bail!("{f}: component '{}' has class '{}', expected 'core', 'default' or 'plugin'", c.name, c.class);
+            }
+            if let Some(sha) = &c.sha256 {
+                if sha.len() != 64 || !sha.chars().all(|ch| ch.is_ascii_hexdigit()) {
+                    bail!("{f}: component '{}' field 'sha256' is not a 64-digit hex digest", c.name);
+                }
+            }
+        }
+        match self.components.iter().find(|c| c.name == self.app.entry) {
+            None => bail!("{f}: app.entry '{}' names no component in 'components'", self.app.entry),
+            Some(c) if c.class == "plugin" => {
+                bail!("{f}: app.entry '{}' is a plugin; the entry must be a core or default component", c.name)
+            }
+            Some(_) => {}
+        }
+        for (cap, spec) in &self.capabilities {
+            let Some(known) = native_providers(cap) else {
+                bail!("{f}: capabilities.\"{cap}\": unknown capability package");
+            };
+            if !known.contains(&spec.provider.as_str()) {
+                bail!(
+                    "{f}: capabilities.\"{cap}\".provider '{}' is not a native provider (expected one of: {})",
+                    spec.provider,
+                    if known.is_empty() { "none, it is browser-only".to_string() } else { known.join(", ") }
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub fn resolve(&self, rel: &str) -> PathBuf {
+        let p = Path::new(rel);
+        if p.is_absolute() { p.to_path_buf() } else { self.base_dir.join(p) }
+    }
+
+    pub fn component(&self, name: &str) -> Option<&ComponentSpec> {
+        self.components.iter().find(|c| c.name == name)
+    }
+}

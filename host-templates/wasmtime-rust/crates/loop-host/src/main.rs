@@ -1,0 +1,239 @@
+//! `loop-host`: the Loop native reference host.
+//!
+//! ```text
+//! loop-host run [OPTIONS] <app.loop.json | app dir | component.wasm | component.wat> [OPTIONS] [--] [ARGS...]
+//!   --dir HOST[::GUEST]   preopen a host directory for the entry (as `wasmtime run --dir`)
+//!   --env K[=V]           set (or inherit, without `=V`) an environment variable for the entry
+//!   --argv0 NAME          argv[0] for the entry (default: the component file name)
+//!   --no-watch            do not watch the plugin directory for changes
+//! loop-host compile <component>...   precompile into the code cache
+//! ```
+//! Exit status: the guest's (`wasi:cli/exit`), 1 on a failure (one line on stderr), 2 on usage
+//! errors, 134 when a standalone component traps (as `wasmtime run`).
+//! Environment: `LOOP_CACHE_DIR` (cache root), `LOOP_NO_CODE_CACHE=1`, `LOOP_QUIET=1`.
+
+use loop_host::{App, RunOptions, Runtime};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const USAGE: &str = "usage: loop-host run [--dir HOST[::GUEST]]... [--env K[=V]]... <app.loop.json | app-dir | component.wasm|.wat> [--] [ARGS...]
+       loop-host compile <component.wasm|.wat>...
+       loop-host --version";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match args.first().map(String::as_str) {
+        Some("run") => cmd_run(&args[1..]),
+        Some("compile") => cmd_compile(&args[1..]),
+        Some("--version") | Some("-V") => {
+            println!("loop-host {} (wasmtime 48)", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        Some("--help") | Some("-h") | Some("help") => {
+            println!("{USAGE}");
+            0
+        }
+        Some(other) => {
+            eprintln!("loop-host: unknown command '{other}'\n{USAGE}");
+            2
+        }
+        None => {
+            eprintln!("{USAGE}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+struct Parsed {
+    file: PathBuf,
+    opts: RunOptions,
+    watch: bool,
+}
+
+fn parse_run(args: &[String]) -> Result<Parsed, String> {
+    let mut file: Option<PathBuf> = None;
+    let mut opts = RunOptions::default();
+    let mut argv0: Option<String> = None;
+    let mut watch = true;
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        // Host options are accepted before the file and right after it; the first other argument
+        // after the file (or everything after `--`) goes to the guest.
+        let (key, inline) = match a.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
+            _ => (a.clone(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            if let Some(v) = &inline {
+                return Ok(v.clone());
+            }
+            i += 1;
+            args.get(i).cloned().ok_or_else(|| format!("{name} needs a value"))
+        };
+        match key.as_str() {
+            "--" => {
+                if file.is_none() {
+                    i += 1;
+                    let f = args.get(i).ok_or("missing the file to run")?;
+                    file = Some(PathBuf::from(f));
+                }
+                opts.args.extend(args[i + 1..].iter().cloned());
+                break;
+            }
+            "--dir" => {
+                let v = value("--dir")?;
+                let (host, guest) = match v.split_once("::") {
+                    Some((h, g)) => (h.to_string(), g.to_string()),
+                    None => (v.clone(), v.clone()),
+                };
+                if !Path::new(&host).is_dir() {
+                    return Err(format!("--dir {v}: '{host}' is not a directory"));
+                }
+                opts.dirs.push((PathBuf::from(host), guest));
+            }
+            "--env" => {
+                let v = value("--env")?;
+                match v.split_once('=') {
+                    Some((k, val)) => opts.envs.push((k.to_string(), val.to_string())),
+                    None => {
+                        if let Ok(val) = std::env::var(&v) {
+                            opts.envs.push((v.clone(), val));
+                        }
+                    }
+                }
+            }
+            "--argv0" => argv0 = Some(value("--argv0")?),
+            "--no-watch" => watch = false,
+            _ if file.is_none() => {
+                if a.starts_with("--") {
+                    return Err(format!("unknown option '{a}'"));
+                }
+                file = Some(PathBuf::from(a));
+            }
+            _ => {
+                opts.args.extend(args[i..].iter().cloned());
+                break;
+            }
+        }
+        i += 1;
+    }
+    let file = file.ok_or("missing the file to run")?;
+    // Like wasmtime: argv[0] is the base name of the component, to avoid leaking host paths.
+    opts.argv0 = argv0.unwrap_or_else(|| {
+        file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file.to_string_lossy().into_owned())
+    });
+    Ok(Parsed { file, opts, watch })
+}
+
+fn is_graph(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "json")
+}
+
+fn cmd_run(args: &[String]) -> i32 {
+    let parsed = match parse_run(args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("loop-host: {e}\n{USAGE}");
+            return 2;
+        }
+    };
+    let mut file = parsed.file.clone();
+    if file.is_dir() {
+        file = file.join("app.loop.json");
+        if !file.is_file() {
+            eprintln!(
+                "loop-host: {}: no app.loop.json in this directory (resolve the app first: loop run <app dir>)",
+                parsed.file.display()
+            );
+            return 1;
+        }
+    }
+    if !file.exists() {
+        eprintln!("loop-host: {}: no such file", file.display());
+        return 1;
+    }
+    let rt = match Runtime::with_default_cache() {
+        Ok(rt) => Arc::new(rt),
+        Err(e) => {
+            eprintln!("loop-host: cannot create the Wasmtime engine: {}", loop_host::one_line(&e));
+            return 1;
+        }
+    };
+    let loaded = if is_graph(&file) {
+        App::load_graph(rt, &file)
+    } else {
+        App::load_component_file(rt, &file, &parsed.opts)
+    };
+    let app = match loaded {
+        Ok(app) => Arc::new(app),
+        Err(e) => {
+            eprintln!("loop-host: {}", loop_host::one_line(&e));
+            return 1;
+        }
+    };
+    if let Some(plugins) = &app.plugins {
+        if parsed.watch {
+            if let Err(e) = plugins.watch() {
+                eprintln!("loop-host: {}", loop_host::one_line(&e));
+            }
+        }
+    }
+    if is_graph(&file) {
+        install_sighup(app.clone());
+    }
+    match app.run(&parsed.opts) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("loop-host: {}", loop_host::one_line(&e));
+            1
+        }
+    }
+}
+
+#[cfg(unix)]
+fn install_sighup(app: Arc<App>) {
+    use signal_hook::consts::SIGHUP;
+    use signal_hook::iterator::Signals;
+    let Ok(mut signals) = Signals::new([SIGHUP]) else { return };
+    let _ = std::thread::Builder::new().name("loop-sighup".into()).spawn(move || {
+        for _ in signals.forever() {
+            if let Err(e) = app.reload() {
+                eprintln!("loop-host: reload failed, keeping the running graph: {}", loop_host::one_line(&e));
+            }
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn install_sighup(_app: Arc<App>) {}
+
+fn cmd_compile(args: &[String]) -> i32 {
+    if args.is_empty() {
+        eprintln!("loop-host: compile needs at least one component file\n{USAGE}");
+        return 2;
+    }
+    let rt = match Runtime::with_default_cache() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("loop-host: {}", loop_host::one_line(&e));
+            return 1;
+        }
+    };
+    if rt.code_dir().is_none() {
+        eprintln!("loop-host: the code cache is disabled (LOOP_NO_CODE_CACHE); nothing to do");
+        return 1;
+    }
+    let mut code = 0;
+    for a in args {
+        match rt.load_component(Path::new(a), None, "component") {
+            Ok((_, sha)) => println!("{a}: cached {sha}"),
+            Err(e) => {
+                eprintln!("loop-host: {}", loop_host::one_line(&e));
+                code = 1;
+            }
+        }
+    }
+    code
+}
