@@ -4,6 +4,8 @@ export const CODES = {
   entryMissing: 'LOOP401',
   /** The WIT dir does not exist or the world is not in it. */
   witMissing: 'LOOP402',
+  /** `loop component new` refused its options (bad name/language/world, project exists). */
+  generatorRefused: 'LOOP403',
   /** TypeScript reported errors (type or syntax). */
   typeError: 'LOOP410',
   /** Bundling the JS sources failed (unresolved import, syntax error). */

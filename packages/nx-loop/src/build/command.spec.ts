@@ -50,9 +50,9 @@ describe('loop component new', () => {
     expect(existsSync(join(ws, 'plugins/shout/src/index.js'))).toBe(true);
   });
 
-  it('turns generator refusals into a LOOP430 error', async () => {
+  it('turns generator refusals into a LOOP403 error', async () => {
     const { ctx } = io();
     const run = componentNew.run({ ...ctx, positionals: ['Nope'], values: {} });
-    await expect(run).rejects.toSatisfy((e: unknown) => isLoopError(e) && e.code === 'LOOP430' && e.message.includes('component name "Nope" is invalid'));
+    await expect(run).rejects.toSatisfy((e: unknown) => isLoopError(e) && e.code === 'LOOP403' && e.message.includes('component name "Nope" is invalid'));
   });
 });

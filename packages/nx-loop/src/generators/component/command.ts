@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from '../../cli/command';
 import { LoopError } from '../../errors';
+import { CODES } from '../../build/codes';
 import { findWorkspaceRoot } from '../../build/workspace';
 import { generateComponentProject, nextSteps, normalizeOptions } from './generator';
 import type { ComponentGeneratorSchema } from './schema';
@@ -32,7 +33,7 @@ export const componentNew: Command = {
     try {
       result = await generateComponentProject(root, schema);
     } catch (e) {
-      throw new LoopError({ code: 'LOOP430', message: (e as Error).message, hint: 'run `loop component new --help`' });
+      throw new LoopError({ code: CODES.generatorRefused, message: (e as Error).message, hint: 'run `loop component new --help`' });
     }
     for (const f of result.files) out(`CREATE ${f}`);
     out(nextSteps(normalizeOptions(schema)));
