@@ -1,7 +1,8 @@
 //! `loop-host`: the Loop native reference host.
 //!
 //! ```text
-//! loop-host run [OPTIONS] <app.loop.json | app dir | component.wasm | component.wat> [OPTIONS] [--] [ARGS...]
+//! loop-host run [OPTIONS] <app.loop.json | app dir | component.wasm | component.wat> [ARGS...]
+//! loop-host run [OPTIONS] <file> [OPTIONS] -- [ARGS...]
 //!   --dir HOST[::GUEST]   preopen a host directory for the entry (as `wasmtime run --dir`)
 //!   --env K[=V]           set (or inherit, without `=V`) an environment variable for the entry
 //!   --argv0 NAME          argv[0] for the entry (default: the component file name)
@@ -57,10 +58,12 @@ fn parse_run(args: &[String]) -> Result<Parsed, String> {
     let mut argv0: Option<String> = None;
     let mut watch = true;
     let mut i = 0;
+    // Like `wasmtime run`, everything after the file goes to the guest verbatim. The explicit
+    // form `<file> [--dir ..] [--env ..] -- ARGS` is accepted too: host options may follow the
+    // file only when a `--` comes later.
+    let has_double_dash = args.iter().any(|a| a == "--");
     while i < args.len() {
         let a = &args[i];
-        // Host options are accepted before the file and right after it; the first other argument
-        // after the file (or everything after `--`) goes to the guest.
         let (key, inline) = match a.split_once('=') {
             Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
             _ => (a.clone(), None),
@@ -118,6 +121,10 @@ fn parse_run(args: &[String]) -> Result<Parsed, String> {
             }
         }
         i += 1;
+        if file.is_some() && !has_double_dash {
+            opts.args.extend(args[i..].iter().cloned());
+            break;
+        }
     }
     let file = file.ok_or("missing the file to run")?;
     // Like wasmtime: argv[0] is the base name of the component, to avoid leaking host paths.

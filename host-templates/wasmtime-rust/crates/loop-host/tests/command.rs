@@ -31,6 +31,32 @@ fn guest_arguments_after_double_dash_are_passed_verbatim() {
 }
 
 #[test]
+fn arguments_after_the_file_go_to_the_guest_verbatim_like_wasmtime() {
+    let dir = tmpdir("cmd-verbatim");
+    let wasm = write(&dir, "cmd.wasm", &command());
+    let (code, out, err) = run_host(
+        &["run", wasm.to_str().unwrap(), "--env", "X=1", "--dir", "."],
+        "",
+        &[("LOOP_NO_CODE_CACHE", "1")],
+    );
+    assert_eq!(code, 0, "stderr: {err}");
+    assert_eq!(out, "cmd.wasm --env X=1 --dir .\n");
+}
+
+#[test]
+fn host_options_may_follow_the_file_when_guest_args_come_after_double_dash() {
+    let dir = tmpdir("cmd-after");
+    let wasm = write(&dir, "cmd.wasm", &command());
+    let (code, out, err) = run_host(
+        &["run", wasm.to_str().unwrap(), "--env", "X=1", "--", "a"],
+        "",
+        &[("LOOP_NO_CODE_CACHE", "1")],
+    );
+    assert_eq!(code, 0, "stderr: {err}");
+    assert_eq!(out, "cmd.wasm a\nenv X=1\n");
+}
+
+#[test]
 fn failing_exit_through_wasi_cli_exit_is_exit_status_1() {
     // WASI 0.2 `wasi:cli/exit.exit` carries only ok/err: proc_exit(7) in the guest becomes
     // `exit(err)`, which `wasmtime run` also reports as status 1.
