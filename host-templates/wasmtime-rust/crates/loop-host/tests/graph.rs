@@ -187,3 +187,43 @@ fn jsonl_log_provider_writes_json_lines_to_its_file() {
     assert_eq!(lines[1]["component"], "greeter");
     assert_eq!(lines[1]["level"], "info");
 }
+
+#[test]
+fn drafted_ui_interface_answers_unsupported() {
+    let dir = tmpdir("graph-ui");
+    let f = write(&dir, "ui.wasm", &ui_core());
+    let g = graph(
+        &dir,
+        "ui",
+        json!([{ "name": "ui", "class": "core", "path": "ui.wasm",
+                 "sha256": sha256_hex(&std::fs::read(&f).unwrap()), "allow": ["loop:app", "loop:ui"] }]),
+        json!({ "capabilities": { "loop:ui": { "provider": "stub" } } }),
+    );
+    let (code, _, err) = run_host(&["run", g.to_str().unwrap()], "", &QUIET_NO_CACHE);
+    assert_eq!(code, 0, "stderr: {err}");
+}
+
+#[test]
+fn reload_rereads_the_graph_and_keeps_the_running_one_when_the_new_one_is_bad() {
+    use loop_host::{App, Runtime};
+    use std::sync::Arc;
+    let dir = app_dir("graph-reload");
+    let g = graph(&dir, "greeter", greeter_components(&dir, None), plugins_section());
+    let app = App::load_graph(Arc::new(Runtime::new(None).unwrap()), &g).unwrap();
+    let plugins = app.plugins.clone().unwrap();
+    assert_eq!(plugins.names(), vec!["echo"]);
+
+    write(&dir, "plugins2/other.wasm", &plugin("other", "1.0.0", Behavior::Reply("o")));
+    let mut extra = plugins_section();
+    extra["plugins"]["dir"] = json!("plugins2");
+    graph(&dir, "greeter", greeter_components(&dir, None), extra.clone());
+    app.reload().unwrap();
+    assert_eq!(plugins.names(), vec!["other"]);
+    assert_eq!(plugins.call("other", "").unwrap(), "o");
+
+    graph(&dir, "greeter", greeter_components(&dir, Some("1".repeat(64))), plugins_section());
+    let err = loop_host::one_line(&app.reload().unwrap_err());
+    assert!(err.contains("sha256 mismatch for component 'greeter'"), "{err}");
+    assert_eq!(plugins.names(), vec!["other"]);
+    assert_eq!(app.run(&Default::default()).unwrap(), 0);
+}

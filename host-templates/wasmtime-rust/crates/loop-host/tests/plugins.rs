@@ -129,6 +129,7 @@ fn hot_swap_replaces_a_plugin_while_calls_keep_succeeding() {
         assert!(start.elapsed() < Duration::from_secs(30), "new version never answered: {:?}", h.messages());
         std::thread::sleep(Duration::from_millis(10));
     }
+    eprintln!("hot swap: new version answered {:?} after the rename", start.elapsed());
     std::thread::sleep(Duration::from_millis(100));
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let answers = caller.join().unwrap();

@@ -61,6 +61,11 @@ world bad-plugin {
     import loop:process/spawn@0.1.0;
 }
 
+world ui-core {
+    include loop:app/core@0.1.0;
+    import loop:ui/view@0.1.0;
+}
+
 world bad-core {
     include loop:app/core@0.1.0;
     import loop:process/spawn@0.1.0;
@@ -432,4 +437,28 @@ pub fn run_host(args: &[&str], input: &str, env: &[(&str, &str)]) -> (i32, Strin
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A core that calls `loop:ui/view.render` with an empty tree and returns ok only when the host
+/// answered `err(unsupported)`; otherwise err("stub answered <disc>").
+pub fn ui_core() -> Vec<u8> {
+    let wat = r#"(module
+  (import "loop:ui/view@0.1.0" "render" (func $render (param i32 i32 i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 8192))
+  (data (i32.const 64) "stub answered wrongly")
+  (func (export "loop:app/entry@0.1.0#run") (result i32)
+    (i32.store8 (i32.const 2048) (i32.const 9))
+    (i32.store8 (i32.const 2052) (i32.const 9))
+    (call $render (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 2048))
+    (if (result i32) (i32.and (i32.eq (i32.load8_u (i32.const 2048)) (i32.const 1))
+                              (i32.eqz (i32.load8_u (i32.const 2052))))
+      (then (i32.store8 (i32.const 1024) (i32.const 0)) (i32.const 1024))
+      (else
+        (i32.store8 (i32.const 1024) (i32.const 1))
+        (i32.store (i32.const 1028) (i32.const 64))
+        (i32.store (i32.const 1032) (i32.const 21))
+        (i32.const 1024))))
+)"#;
+    component(wat, "example:hello/ui-core")
 }
