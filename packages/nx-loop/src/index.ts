@@ -9,3 +9,5 @@ export { checkManifest, loadManifest, manifestPath, readManifest, validateManife
 export type * from './manifest/types';
 export { resolveApp, graphJson, GRAPH_FORMAT, type ResolvedGraph, type ResolvedComponent, type ResolveOptions } from './resolve/resolve';
 export { createNodes, createNodesV2, createDependencies, type LoopPluginOptions } from './plugin/create-nodes';
+export * from './build';
+export { componentGenerator, generateComponentProject } from './generators/component/generator';

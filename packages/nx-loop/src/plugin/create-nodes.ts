@@ -32,16 +32,20 @@ const GLOB = `**/{${MANIFEST_FILE},${COMPONENT_MARKER}}`;
  * package; inside a workspace that develops Loop (like this repository) it is a project,
  * which Nx cannot hash as external — hash its sources instead.
  */
-function loopInputs(workspaceRoot: string) {
+function loopInputs(workspaceRoot: string, part: 'all' | 'build') {
   const pkgDir = path.resolve(__dirname, '../..');
   const rel = path.relative(workspaceRoot, fs.realpathSync(pkgDir));
   if (rel.startsWith('..') || path.isAbsolute(rel)) return [{ externalDependencies: ['@loop/nx', 'smol-toml', 'ajv'] }];
-  const posix = rel.split(path.sep).join('/');
-  return [`{workspaceRoot}/${posix}/src/**/*`, `{workspaceRoot}/${posix}/package.json`, '{workspaceRoot}/spec/app.loop.schema.json', { externalDependencies: ['smol-toml', 'ajv'] }];
+  const src = `{workspaceRoot}/${rel.split(path.sep).join('/')}/src`;
+  if (part === 'build') {
+    // Component builds depend on the build code only: editing the resolver must not rebuild every component.
+    return [`${src}/build/**/*`, '!{workspaceRoot}/**/*.spec.ts', `${src}/errors.ts`, `${src}/manifest/{component-marker,locate,toml-locate}.ts`, { externalDependencies: ['smol-toml'] }];
+  }
+  return [`${src}/**/*`, '!{workspaceRoot}/**/*.spec.ts', '{workspaceRoot}/spec/app.loop.schema.json', { externalDependencies: ['smol-toml', 'ajv'] }];
 }
 
 /** Tool versions that change what a target produces; Nx hashes them as external inputs. */
-const TOOLCHAIN_PACKAGES = ['@bytecodealliance/componentize-js', '@bytecodealliance/jco', 'typescript'];
+const TOOLCHAIN_PACKAGES = ['@bytecodealliance/componentize-js', '@bytecodealliance/jco', 'typescript', 'rolldown'];
 
 export const createNodes: CreateNodes<LoopPluginOptions> = [
   GLOB,
@@ -54,11 +58,10 @@ function inferProject(file: string, options: LoopPluginOptions | undefined, cont
   const root = path.dirname(file);
   const data = parse(fs.readFileSync(path.join(context.workspaceRoot, file), 'utf8')) as Record<string, any>;
   const names = { validate: 'validate', resolve: 'resolve', buildComponent: 'build-component', packWeb: 'pack-web', serve: 'serve', ...options?.targetNames };
-  const self = loopInputs(context.workspaceRoot);
   if (path.basename(file) === MANIFEST_FILE) {
-    return { projects: { [root]: appProject(root, file, data, names, self, context.workspaceRoot) } };
+    return { projects: { [root]: appProject(root, file, data, names, loopInputs(context.workspaceRoot, 'all'), context.workspaceRoot) } };
   }
-  return { projects: { [root]: componentProject(root, file, data, names, self) } };
+  return { projects: { [root]: componentProject(root, file, data, names, loopInputs(context.workspaceRoot, 'build')) } };
 }
 
 type Input = NonNullable<TargetConfiguration['inputs']>[number];
@@ -158,6 +161,8 @@ function componentProject(root: string, _file: string, data: Record<string, any>
           '{projectRoot}/**/*',
           '!{projectRoot}/dist/**/*',
           '!{projectRoot}/target/**/*',
+          '!{projectRoot}/test/**/*',
+          '!{projectRoot}/README.md',
           '{workspaceRoot}/wit/**/*',
           '{workspaceRoot}/examples/wit/**/*',
           ...(language === 'rust'

@@ -8,10 +8,12 @@ import { keygen } from './keygen';
 import { resolve } from './resolve';
 import { sign } from './sign';
 import { validate } from './validate';
+import { buildCommand } from '../../build/command';
+import { componentNew } from '../../generators/component/command';
 import { verify } from './verify';
 
 /** Every `loop` verb. A real command replaces a pending one of the same name. */
-const real: Command[] = [validate, resolve, keygen, sign, verify, packWebCommand, serve, composeCommand, hostNew];
+const real: Command[] = [validate, resolve, buildCommand, componentNew, keygen, sign, verify, packWebCommand, serve, composeCommand, hostNew];
 
 export const commands: Command[] = [
   ...real,
