@@ -262,9 +262,12 @@ describe('adapters', () => {
   });
 });
 
-/** A component (text format) that exports `test:chain/<name>` { value: func() -> u32 }: its import's value + add, or `add`. */
+/**
+ * A component (text format) that exports `test:chain/<name>` { value: func() -> u32 }: `add`, or
+ * the value of its import (`test:chain/<imports>`, or a full interface name) + `add`.
+ */
 const valueWat = (name: string, add: number, imports?: string) => `(component
-${imports ? `  (import "test:chain/${imports}" (instance $in (export "value" (func (result u32)))))
+${imports ? `  (import "${imports.includes(':') ? imports : `test:chain/${imports}`}" (instance $in (export "value" (func (result u32)))))
   (alias export $in "value" (func $inv))
   (core func $v (canon lower (func $inv)))
   (core module $m
@@ -305,6 +308,31 @@ describe('defaults that import other defaults', () => {
     expect(r.graph.components.map((c) => c.name)).toEqual(['main', 'd']);
     const { exports } = await instantiateComponent(r.out, {});
     expect(exports['test:chain/main'].value()).toBe(42);
+  });
+
+  it('an entry that imports nothing a default exports is written unchanged, without wac, with a note', async () => {
+    const dir = chainApp('nothing', { b: [undefined, 1] });
+    writeFileSync(join(dir, 'main.wat'), valueWat('main', 5));
+    const r = await composeApp(dir, { cwd: dir, out: join(dir, 'out/nothing.wasm'), env: { ...process.env, LOOP_WAC: join(tmp, 'no-such-wac') } });
+    expect(r.plugged).toEqual([]);
+    expect(r.unused).toEqual(['b']);
+    expect(r.notes).toEqual(["nothing to plug: 'main' imports no interface a default component exports; the output is the entry component unchanged"]);
+    const { exports } = await instantiateComponent(r.out, {});
+    expect(exports['test:chain/main'].value()).toBe(5);
+  });
+
+  it('a plugged default reading config that disagrees with the entry on a key (LOOP434)', async () => {
+    const dir = chainApp('config', { b: ['loop:app/config@0.1.0', 1] });
+    const toml = readFileSync(join(dir, 'app.loop.toml'), 'utf8');
+    writeFileSync(join(dir, 'app.loop.toml'), toml.replace('class = "core"\n', 'class = "core"\nconfig = { mode = "a", url = "x" }\n').replace('class = "default"\n', 'class = "default"\nconfig = { mode = "b", url = "x" }\n'));
+    const d = await loopErrorOf(composeApp(dir, { cwd: dir, out: join(dir, 'out.wasm') }));
+    expect(d).toEqual([
+      expect.objectContaining({ code: 'LOOP434', field: 'components.b.config.mode', message: '\'b\' and \'main\' both set config key "mode" to different values; composed, they read one config' }),
+    ]);
+    // Agreeing keys and the default's own keys: one merged config for the composed entry.
+    writeFileSync(join(dir, 'app.loop.toml'), toml.replace('class = "core"\n', 'class = "core"\nconfig = { mode = "a" }\n').replace('class = "default"\n', 'class = "default"\nconfig = { mode = "a", extra = "y" }\n'));
+    const r = await composeApp(dir, { cwd: dir, out: join(dir, 'out.wasm') });
+    expect(r.graph.components.map((c) => [c.name, c.config])).toEqual([['main', { mode: 'a', extra: 'y' }]]);
   });
 
   it('a cycle is refused (LOOP432)', async () => {

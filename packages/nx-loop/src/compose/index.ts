@@ -181,7 +181,8 @@ export async function composeApp(input: string, opts: ComposeOptions = {}): Prom
     components: source.components.filter((c) => !pluggedParts.has(c.name)).map((c) => (c.name === entryC.name ? entryOut : c)),
   };
   if (source.trust[entryC.trust]?.keys.length) {
-    notes.push(`trust class '${entryC.trust}' lists keys: sign the composed component (loop sign ${path.relative(cwd, out)}) before a host runs it`);
+    // Resolution verified the signatures of the inputs; the composed file is new bytes.
+    notes.push(`trust class '${entryC.trust}' lists keys: the composed component carries no signature of its own; sign it (loop sign ${path.relative(cwd, out) || out}) before shipping it on its own`);
   }
   fs.writeFileSync(graphFile, graphJson(graph));
 
