@@ -57,7 +57,7 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
     spawnSync(path.join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=static'], {
       cwd: ws,
       encoding: 'utf8',
-      env: nxEnv({ NX_CACHE_DIRECTORY: path.join(ws, '.nx/cache'), NX_SELF_HOSTED_REMOTE_CACHE_SERVER: url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN, ...env }),
+      env: nxEnv({ NX_CACHE_DIRECTORY: path.join(ws, '.nx/cache'), NX_WORKSPACE_DATA_DIRECTORY: path.join(ws, '.nx/workspace-data'), NX_SELF_HOSTED_REMOTE_CACHE_SERVER: url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN, ...env }),
     });
 
   beforeAll(async () => {
