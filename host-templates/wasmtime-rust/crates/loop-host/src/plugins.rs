@@ -351,10 +351,15 @@ impl PluginHost {
         }
     }
 
+    /// The loaded plugins' `info`, with `name` set to the name they are called by (the file name
+    /// without extension, or the component name), sorted by it — as the browser host does.
     pub fn list(&self) -> Vec<Info> {
-        let mut infos: Vec<Info> = self.plugins.read().unwrap().values().map(|p| p.lock().unwrap().info.clone()).collect();
-        infos.sort_by(|a, b| a.name.cmp(&b.name));
-        infos
+        self.plugins
+            .read()
+            .unwrap()
+            .iter()
+            .map(|(name, p)| Info { name: name.clone(), ..p.lock().unwrap().info.clone() })
+            .collect()
     }
 
     pub fn names(&self) -> Vec<String> {

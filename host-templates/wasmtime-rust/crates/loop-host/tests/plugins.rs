@@ -76,14 +76,19 @@ fn plugin_err_results_and_unknown_names_are_errs() {
 #[test]
 fn list_reports_plugin_infos_sorted_by_name() {
     let dir = tmpdir("plug-list");
-    write(&dir, "b.wasm", &plugin("zeta", "2.0.0", Behavior::Echo));
-    write(&dir, "a.wasm", &plugin("alpha", "1.0.0", Behavior::Echo));
+    write(&dir, "zeta.wasm", &plugin("zeta", "2.0.0", Behavior::Echo));
+    write(&dir, "alpha.wasm", &plugin("alpha", "1.0.0", Behavior::Echo));
+    // The name a plugin is called by is its file name without extension.
+    write(&dir, "mid.wasm", &plugin("called-otherwise", "3.0.0", Behavior::Reply("mid")));
     write(&dir, "notes.txt", b"not a plugin");
     let h = host(&dir, 10_000, 64);
     let infos = h.list();
     let names: Vec<_> = infos.iter().map(|i| (i.name.as_str(), i.version.as_str())).collect();
-    assert_eq!(names, vec![("alpha", "1.0.0"), ("zeta", "2.0.0")]);
+    assert_eq!(names, vec![("alpha", "1.0.0"), ("mid", "3.0.0"), ("zeta", "2.0.0")]);
     assert_eq!(infos[0].description, "fixture plugin");
+    assert_eq!(h.call("mid", "").unwrap(), "mid");
+    // The name from info() is accepted as well.
+    assert_eq!(h.call("called-otherwise", "").unwrap(), "mid");
 }
 
 #[test]
