@@ -38,6 +38,9 @@ fi
 step "Rust guest toolchain (wasm components from Rust; --warm builds std for wasm once)"
 bash tools/setup/rust-guest.sh --warm
 
+step "wac (loop compose)"
+bash tools/setup/wac.sh >/dev/null
+
 step "wasmsign2 (signature interop tests)"
 bash tools/setup/wasmsign2.sh >/dev/null
 

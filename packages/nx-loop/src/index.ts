@@ -11,3 +11,4 @@ export { resolveApp, graphJson, GRAPH_FORMAT, type ResolvedGraph, type ResolvedC
 export { createNodes, createNodesV2, createDependencies, type LoopPluginOptions } from './plugin/create-nodes';
 export * from './build';
 export { componentGenerator, generateComponentProject } from './generators/component/generator';
+export { composeApp, defaultComposedFile, type ComposeResult, type ComposeOptions } from './compose';

@@ -22,7 +22,7 @@ import { MANIFEST_FILE } from '../manifest/load';
 
 export interface LoopPluginOptions {
   /** Rename inferred targets, e.g. { resolve: 'loop-resolve' }. */
-  targetNames?: Partial<Record<'validate' | 'resolve' | 'buildComponent' | 'packWeb' | 'serve', string>>;
+  targetNames?: Partial<Record<'validate' | 'resolve' | 'compose' | 'buildComponent' | 'packWeb' | 'serve', string>>;
 }
 
 const GLOB = `**/{${MANIFEST_FILE},${COMPONENT_MARKER}}`;
@@ -57,7 +57,7 @@ export const createNodesV2 = createNodes;
 function inferProject(file: string, options: LoopPluginOptions | undefined, context: CreateNodesContext): CreateNodesResult {
   const root = path.dirname(file);
   const data = parse(fs.readFileSync(path.join(context.workspaceRoot, file), 'utf8')) as Record<string, any>;
-  const names = { validate: 'validate', resolve: 'resolve', buildComponent: 'build-component', packWeb: 'pack-web', serve: 'serve', ...options?.targetNames };
+  const names = { validate: 'validate', resolve: 'resolve', buildComponent: 'build-component', packWeb: 'pack-web', serve: 'serve', compose: 'compose', ...options?.targetNames };
   if (path.basename(file) === MANIFEST_FILE) {
     return { projects: { [root]: appProject(root, file, data, names, loopInputs(context.workspaceRoot, 'all'), context.workspaceRoot) } };
   }
@@ -90,6 +90,28 @@ function appProject(root: string, file: string, data: Record<string, any>, names
       help: { command: 'loop resolve --help', example: { options: { profile: 'fancy' } } },
     },
   };
+  const composedDir = `dist/${root}/composed`;
+  const composedFiles = (suffix: string) => ({ outputPath: `${composedDir}/${name}${suffix}.wasm`, graphPath: `${composedDir}/${name}${suffix}.loop.json` });
+  const compose: TargetConfiguration = {
+    executor: '@loop/nx:compose',
+    cache: true,
+    dependsOn: [`^${names.buildComponent}`],
+    inputs: [
+      '{projectRoot}/**/*',
+      { dependentTasksOutputFiles: '**/*.wasm', transitive: true },
+      { runtime: '"${LOOP_WAC:-${LOOP_CACHE_DIR:-$HOME/.cache/loop}/tools/bin/wac}" --version 2>/dev/null || echo no-wac' },
+      { externalDependencies: ['@bytecodealliance/jco'] },
+      ...self,
+    ],
+    outputs: ['{options.outputPath}', '{options.graphPath}'],
+    options: { manifest: file, ...composedFiles('') },
+    configurations: Object.fromEntries(Object.keys(data.profiles ?? {}).map((p) => [p, { profile: p, ...composedFiles(`-${p}`) }])),
+    metadata: {
+      description: 'Compose the entry component with the default components it imports into one component (--configuration=<profile>)',
+      technologies: ['wasm'],
+      help: { command: 'loop compose --help', example: { options: { profile: 'fancy' } } },
+    },
+  };
   return {
     name,
     projectType: 'application' as const,
@@ -104,6 +126,7 @@ function appProject(root: string, file: string, data: Record<string, any>, names
         metadata: { description: 'Check app.loop.toml: syntax, schema and cross-references', technologies: ['wasm'] },
       },
       [names.resolve]: resolve,
+      [names.compose]: compose,
       [names.packWeb]: {
         executor: '@loop/nx:pack-web',
         cache: true,
