@@ -29,6 +29,14 @@ describe('the manifest corpus (spec/manifests)', () => {
     expect(many.match(/error\[/g)!.length).toBeGreaterThanOrEqual(8);
   });
 
+  for (const dir of [...new Set(cases.filter((c) => c.kind === 'valid').map((c) => c.argv[1]))]) {
+    it(`validates ${dir} with exit 0 and no output on stderr`, async () => {
+      const r = await run(['validate', dir]);
+      expect(r.err.trim()).toBe('');
+      expect(r.code).toBe(0);
+    });
+  }
+
   for (const c of cases.filter((c) => c.kind === 'valid')) {
     it(`resolves ${c.name} to its expected graph`, async () => {
       const r = await run(c.argv);
