@@ -10,6 +10,7 @@ import { tomlSyntaxError } from './component-marker';
 import { Locator } from './locate';
 import { validateSchema } from './schema';
 import { checkSemantics } from './semantics';
+import { keyProblems } from '../signing/trust';
 import type { Manifest } from './types';
 
 export const MANIFEST_FILE = 'app.loop.toml';
@@ -63,10 +64,7 @@ export function readManifest(input: string, cwd = process.cwd()): LoadedManifest
 export function checkManifest(m: LoadedManifest): Diagnostic[] {
   const schema = validateSchema(m.data, m);
   // A key the schema already rejected is not reported a second time by the key check.
-  const trust = keysOf(m.data);
-  const keys = Object.values(trust ?? {}).some((t) => t.keys?.length)
-    ? (require('../signing/trust') as typeof import('../signing/trust')).keyProblems(m, { trust }).filter((d) => !schema.some((s) => s.field === d.field))
-    : [];
+  const keys = keyProblems(m, { trust: keysOf(m.data) }).filter((d) => !schema.some((s) => s.field === d.field));
   const all = [...schema, ...checkSemantics(m.data, m.file, m), ...keys];
   return all.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
 }

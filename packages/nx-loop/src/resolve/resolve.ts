@@ -11,6 +11,7 @@ import { readComponentProject } from '../manifest/component-marker';
 import { checkManifest, readManifest, type LoadedManifest } from '../manifest/load';
 import { allows, grantedCapabilities, pickProvider, trustClasses } from '../manifest/semantics';
 import type { ComponentClass, Limits, Manifest } from '../manifest/types';
+import { signatureProblems } from '../signing/trust';
 import { applyOverrides } from './overrides';
 
 export const GRAPH_FORMAT = 'loop.app/1';
@@ -97,11 +98,7 @@ export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: Resol
       limits: limits(m.limits, c.limits),
     });
   }
-  // Signatures matter only for trust classes with keys; the signing code loads only then.
-  if (Object.values(m.trust ?? {}).some((t) => t.keys?.length)) {
-    const { signatureProblems } = require('../signing/trust') as typeof import('../signing/trust');
-    problems.push(...signatureProblems(loaded, m, components, outDir));
-  }
+  problems.push(...signatureProblems(loaded, m, components, outDir));
   fail(problems);
   components.sort((a, b) => CLASS_ORDER[a.class] - CLASS_ORDER[b.class]);
 
