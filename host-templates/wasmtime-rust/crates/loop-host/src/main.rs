@@ -15,7 +15,7 @@
 
 use loop_host::{App, RunOptions, Runtime};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 const USAGE: &str = "usage: loop-host run [--dir HOST[::GUEST]]... [--env K[=V]]... <app.loop.json | app-dir | component.wasm|.wat> [--] [ARGS...]
        loop-host compile <component.wasm|.wat>...
@@ -161,6 +161,12 @@ fn cmd_run(args: &[String]) -> i32 {
         eprintln!("loop-host: {}: no such file", file.display());
         return 1;
     }
+    // SIGHUP is handled from the start (a signal during loading must not kill the host); it
+    // reloads the graph once the app runs.
+    let app_slot: Arc<OnceLock<Arc<App>>> = Arc::new(OnceLock::new());
+    if is_graph(&file) {
+        install_sighup(app_slot.clone());
+    }
     let rt = match Runtime::with_default_cache() {
         Ok(rt) => Arc::new(rt),
         Err(e) => {
@@ -187,9 +193,7 @@ fn cmd_run(args: &[String]) -> i32 {
             }
         }
     }
-    if is_graph(&file) {
-        install_sighup(app.clone());
-    }
+    let _ = app_slot.set(app.clone());
     match app.run(&parsed.opts) {
         Ok(code) => code,
         Err(e) => {
@@ -200,12 +204,16 @@ fn cmd_run(args: &[String]) -> i32 {
 }
 
 #[cfg(unix)]
-fn install_sighup(app: Arc<App>) {
+fn install_sighup(slot: Arc<OnceLock<Arc<App>>>) {
     use signal_hook::consts::SIGHUP;
     use signal_hook::iterator::Signals;
     let Ok(mut signals) = Signals::new([SIGHUP]) else { return };
     let _ = std::thread::Builder::new().name("loop-sighup".into()).spawn(move || {
         for _ in signals.forever() {
+            let Some(app) = slot.get() else {
+                eprintln!("loop-host: SIGHUP while loading; ignored");
+                continue;
+            };
             if let Err(e) = app.reload() {
                 eprintln!("loop-host: reload failed, keeping the running graph: {}", loop_host::one_line(&e));
             }
@@ -214,7 +222,7 @@ fn install_sighup(app: Arc<App>) {
 }
 
 #[cfg(not(unix))]
-fn install_sighup(_app: Arc<App>) {}
+fn install_sighup(_slot: Arc<OnceLock<Arc<App>>>) {}
 
 fn cmd_compile(args: &[String]) -> i32 {
     if args.is_empty() {

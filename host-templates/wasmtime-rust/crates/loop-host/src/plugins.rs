@@ -386,12 +386,22 @@ impl PluginHost {
         r
     }
 
-    /// Replaces the settings (SIGHUP reload) and rescans: plugins are reloaded under the new rules.
+    /// Replaces the settings (SIGHUP reload): every plugin is loaded again under the new rules
+    /// into a staged registry off to the side, which then replaces the current one at once, so
+    /// calls never see an empty registry.
     pub fn reconfigure(self: &Arc<Self>, settings: PluginSettings) -> Result<()> {
-        *self.settings.write().unwrap() = settings;
-        self.plugins.write().unwrap().clear();
-        self.files.lock().unwrap().clear();
-        self.scan()?;
+        let staged = PluginHost::new(self.rt.clone(), self.providers.clone(), settings.clone());
+        staged.scan()?;
+        let plugins = std::mem::take(&mut *staged.plugins.write().unwrap());
+        let files = std::mem::take(&mut *staged.files.lock().unwrap());
+        let messages = std::mem::take(&mut *staged.messages.lock().unwrap());
+        {
+            let mut current = self.plugins.write().unwrap();
+            *self.settings.write().unwrap() = settings;
+            *self.files.lock().unwrap() = files;
+            *current = plugins;
+        }
+        self.messages.lock().unwrap().extend(messages);
         let watching = self.watcher.lock().unwrap().take().is_some();
         if watching {
             self.watch()?;

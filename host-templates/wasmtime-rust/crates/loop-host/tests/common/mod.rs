@@ -462,3 +462,34 @@ pub fn ui_core() -> Vec<u8> {
 )"#;
     component(wat, "example:hello/ui-core")
 }
+
+/// A core that calls plugin `p` with "x" in a loop until the answer starts with `s`
+/// ("stop"), then logs "stopped after the swap" and returns ok. An `err` answer ends the
+/// run with that error.
+pub fn core_until_stop() -> Vec<u8> {
+    let wat = format!(
+        r#"(module
+  (import "loop:log/logger@0.1.0" "log" (func $log (param i32 i32 i32)))
+  (import "loop:plugin/host@0.1.0" "call" (func $call (param i32 i32 i32 i32 i32)))
+  (memory (export "memory") 1)
+  {BUMP_REALLOC}
+  (data (i32.const 112) "p")
+  (data (i32.const 128) "x")
+  (data (i32.const 160) "stopped after the swap")
+  (func (export "loop:app/entry@0.1.0#run") (result i32)
+    (loop $l
+      (call $call (i32.const 112) (i32.const 1) (i32.const 128) (i32.const 1) (i32.const 2064))
+      (if (i32.load8_u (i32.const 2064))
+        (then
+          (i32.store8 (i32.const 1024) (i32.const 1))
+          (i32.store (i32.const 1028) (i32.load (i32.const 2068)))
+          (i32.store (i32.const 1032) (i32.load (i32.const 2072)))
+          (return (i32.const 1024))))
+      (br_if $l (i32.ne (i32.load8_u (i32.load (i32.const 2068))) (i32.const 115))))
+    (call $log (i32.const 2) (i32.const 160) (i32.const 22))
+    (i32.store8 (i32.const 1024) (i32.const 0))
+    (i32.const 1024))
+)"#
+    );
+    component(&wat, "core")
+}
