@@ -148,10 +148,12 @@ fn cmd_run(args: &[String]) -> i32 {
     };
     let mut file = parsed.file.clone();
     if file.is_dir() {
-        file = file.join("app.loop.json");
+        // `<app dir>/app.loop.json`, or the resolver's output under `<app dir>/.loop/`.
+        let direct = file.join("app.loop.json");
+        file = if direct.is_file() { direct } else { file.join(".loop").join("app.loop.json") };
         if !file.is_file() {
             eprintln!(
-                "loop-host: {}: no app.loop.json in this directory (resolve the app first: loop run <app dir>)",
+                "loop-host: {}: no app.loop.json (nor .loop/app.loop.json) in this directory; resolve the app first (loop resolve <app dir> --platform native -o <app dir>/.loop/app.loop.json)",
                 parsed.file.display()
             );
             return 1;
