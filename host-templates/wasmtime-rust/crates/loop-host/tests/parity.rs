@@ -1,0 +1,81 @@
+//! The same WASI 0.2 command behaves the same under `loop-host run` and `wasmtime run`
+//! (wasmtime-cli 48). Needs the wasmtime binary: `LOOP_WASMTIME`, or
+//! `$LOOP_CACHE_DIR/tools/bin/wasmtime` (`cargo install wasmtime-cli@48.0.8 --locked --root
+//! $LOOP_CACHE_DIR/tools`). Run with `cargo test -- --ignored`.
+mod common;
+use common::*;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn wasmtime() -> PathBuf {
+    if let Some(p) = std::env::var_os("LOOP_WASMTIME") {
+        return PathBuf::from(p);
+    }
+    let root = loop_host::engine::cache_root().expect("HOME or LOOP_CACHE_DIR");
+    let p = root.join("tools/bin/wasmtime");
+    assert!(p.is_file(), "wasmtime-cli 48 not found at {} (set LOOP_WASMTIME)", p.display());
+    p
+}
+
+fn run(program: &PathBuf, args: &[&str], input: &str) -> (i32, String, String) {
+    let mut child = Command::new(program)
+        .args(args)
+        .env("LOOP_NO_CODE_CACHE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+#[ignore = "needs wasmtime-cli 48 (LOOP_WASMTIME or $LOOP_CACHE_DIR/tools/bin/wasmtime)"]
+fn wasi_command_behaves_the_same_as_under_wasmtime_run() {
+    let wasmtime = wasmtime();
+    let host = PathBuf::from(env!("CARGO_BIN_EXE_loop-host"));
+    let dir = tmpdir("parity");
+    let wasm = write(&dir, "cmd.wasm", &command());
+    write(&dir, "data/in.txt", b"file content\n");
+    write(&dir, "secret.txt", b"secret\n");
+    let w = wasm.to_str().unwrap();
+    let data = format!("{}::/", dir.join("data").display());
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![w, "a", "--b", "c d"], "stdin text"),
+        (vec!["--env", "FOO=bar", "--env", "EMPTY=", w], ""),
+        (vec![w, "7"], ""),
+        (vec!["--dir", &data, w, "cat", "in.txt"], ""),
+        (vec!["--dir", &data, w, "cat", "../secret.txt"], ""),
+    ];
+    for (args, input) in cases {
+        let mut lh = vec!["run"];
+        lh.extend(&args);
+        let ours = run(&host, &lh, input);
+        let theirs = run(&wasmtime, &lh, input);
+        assert_eq!(ours, theirs, "loop-host vs wasmtime for {args:?}");
+    }
+}
+
+#[test]
+#[ignore = "needs wasmtime-cli 48 (LOOP_WASMTIME or $LOOP_CACHE_DIR/tools/bin/wasmtime)"]
+fn rust_example_command_behaves_the_same_as_under_wasmtime_run() {
+    let hello = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../../examples/components/hello-rust/dist/hello.wasm");
+    assert!(hello.is_file(), "build it first: tools/rust-guest/build.sh examples/components/hello-rust");
+    let wasmtime = wasmtime();
+    let host = PathBuf::from(env!("CARGO_BIN_EXE_loop-host"));
+    let h = hello.to_str().unwrap();
+    for (args, input) in [
+        (vec!["run", h, "a", "b"], ""),
+        (vec!["run", "--env", "NAME=x", h, "--env", "NAME", "--stdin"], "piped"),
+        (vec!["run", h, "--exit", "3"], ""),
+    ] {
+        assert_eq!(run(&host, &args, input), run(&wasmtime, &args, input), "for {args:?}");
+    }
+}
