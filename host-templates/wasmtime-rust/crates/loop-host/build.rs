@@ -35,11 +35,19 @@ fn main() {
     if let Err(e) = resolve.push_dir(&wit) {
         panic!("cannot read the Loop WIT at {}: {e:#}", wit.display());
     }
-    let pkg = resolve.push_str("loop-host.wit", HOST_WORLD).expect("host world parses");
-    let world = resolve.select_world(&[pkg], Some("loop-host-imports")).expect("host world");
+    let pkg = resolve
+        .push_str("loop-host.wit", HOST_WORLD)
+        .expect("host world parses");
+    let world = resolve
+        .select_world(&[pkg], Some("loop-host-imports"))
+        .expect("host world");
     let opts = wasmtime_wit_bindgen::Opts::default();
-    let src = opts.generate(&mut resolve, world).expect("bindings generate");
-    let src = src.replace("pub mod loop {", "pub mod loop_ {").replace("loop::", "loop_::");
+    let src = opts
+        .generate(&mut resolve, world)
+        .expect("bindings generate");
+    let src = src
+        .replace("pub mod loop {", "pub mod loop_ {")
+        .replace("loop::", "loop_::");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("bindings.rs");
     std::fs::write(&out, src).expect("write bindings");
 }

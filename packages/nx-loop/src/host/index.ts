@@ -119,8 +119,13 @@ export function ensureHostBinary(opts: EnsureHostOptions = {}): string {
     );
   }
   if (!hostIsStale(template, binary)) return binary;
-  const args = ['build', '--locked', '--bin', 'loop-host', '--manifest-path', join(template, 'Cargo.toml')];
-  if (profile === 'release') args.push('--release');
+  // The dev host is built the way `cargo test` builds it (with the test targets), so both share
+  // one feature set and one compiled Wasmtime; `cargo build` alone would resolve dev-dependency
+  // features differently (resolver 2) and compile Wasmtime a second time.
+  const args =
+    profile === 'release'
+      ? ['build', '--locked', '--release', '--bin', 'loop-host', '--manifest-path', join(template, 'Cargo.toml')]
+      : ['test', '--no-run', '--locked', '--manifest-path', join(template, 'Cargo.toml')];
   const r = spawnSync('cargo', args, {
     env: { ...env, CARGO_TARGET_DIR: hostTargetDir(env) },
     stdio: opts.stdio ?? ['ignore', 'inherit', 'inherit'],

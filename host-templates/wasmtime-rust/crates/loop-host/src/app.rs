@@ -73,7 +73,11 @@ pub fn unconfigured(graph: &Graph, standalone: bool) -> Vec<String> {
     if standalone {
         return Vec::new();
     }
-    CONFIGURED_ONLY.iter().filter(|c| !graph.capabilities.contains_key(**c)).map(|c| c.to_string()).collect()
+    CONFIGURED_ONLY
+        .iter()
+        .filter(|c| !graph.capabilities.contains_key(**c))
+        .map(|c| c.to_string())
+        .collect()
 }
 
 fn grant_of(spec: &ComponentSpec, graph: &Graph, standalone: bool) -> Grant {
@@ -95,7 +99,11 @@ fn plugin_settings(graph: &Graph, standalone: bool) -> Option<PluginSettings> {
             path: graph.resolve(&c.path),
             sha256: c.sha256.clone(),
             grant: grant_of(c, graph, standalone),
-            limits: c.limits.clone().unwrap_or_default().or(graph.limits.as_ref()),
+            limits: c
+                .limits
+                .clone()
+                .unwrap_or_default()
+                .or(graph.limits.as_ref()),
             config: c.config.clone(),
         })
         .collect();
@@ -107,7 +115,11 @@ fn plugin_settings(graph: &Graph, standalone: bool) -> Option<PluginSettings> {
             dir: Some(graph.resolve(&p.dir)),
             trust: p.trust.clone(),
             allow: p.allow.clone(),
-            limits: p.limits.clone().unwrap_or_default().or(graph.limits.as_ref()),
+            limits: p
+                .limits
+                .clone()
+                .unwrap_or_default()
+                .or(graph.limits.as_ref()),
             config: p.config.clone(),
             unconfigured: unconfigured(graph, standalone),
             components: Vec::new(),
@@ -124,8 +136,11 @@ fn compile_all(rt: &Runtime, graph: &Graph, standalone: bool) -> Result<Vec<Comp
     let mut out = Vec::new();
     for spec in graph.components.iter().filter(|c| c.class != "plugin") {
         let path = graph.resolve(&spec.path);
-        let (component, sha256) =
-            rt.load_component(&path, spec.sha256.as_deref(), &format!("component '{}'", spec.name))?;
+        let (component, sha256) = rt.load_component(
+            &path,
+            spec.sha256.as_deref(),
+            &format!("component '{}'", spec.name),
+        )?;
         out.push((spec.clone(), component, sha256));
     }
     // Interfaces exported by non-entry components can satisfy other components' imports.
@@ -135,8 +150,12 @@ fn compile_all(rt: &Runtime, graph: &Graph, standalone: bool) -> Result<Vec<Comp
             continue;
         }
         for (name, item) in component.component_type().exports(engine) {
-            if matches!(item.ty, ComponentItem::ComponentInstance(_)) && split_interface(name).is_some() {
-                exports.entry(name.to_string()).or_insert_with(|| spec.name.clone());
+            if matches!(item.ty, ComponentItem::ComponentInstance(_))
+                && split_interface(name).is_some()
+            {
+                exports
+                    .entry(name.to_string())
+                    .or_insert_with(|| spec.name.clone());
             }
         }
     }
@@ -147,7 +166,13 @@ fn compile_all(rt: &Runtime, graph: &Graph, standalone: bool) -> Result<Vec<Comp
             exports.get(n).is_some_and(|owner| *owner != spec.name)
         })
         .map_err(|e| format_err!("{}: {}", graph.file.display(), crate::one_line(&e)))?;
-        compiled.push(Compiled { spec, component, sha256, grant, plan });
+        compiled.push(Compiled {
+            spec,
+            component,
+            sha256,
+            grant,
+            plan,
+        });
     }
     Ok(compiled)
 }
@@ -156,13 +181,22 @@ fn exporter_of(compiled: &[Compiled], entry: &str, iface: &str) -> Option<String
     compiled
         .iter()
         .filter(|c| c.spec.name != entry)
-        .find(|c| c.component.component_type().exports(c.component.engine()).any(|(n, _)| n == iface))
+        .find(|c| {
+            c.component
+                .component_type()
+                .exports(c.component.engine())
+                .any(|(n, _)| n == iface)
+        })
         .map(|c| c.spec.name.clone())
 }
 
 /// Non-entry components in an order where every component comes after those it imports from.
 fn instantiation_order(compiled: &[Compiled], entry: &str, file: &Path) -> Result<Vec<usize>> {
-    let index: HashMap<&str, usize> = compiled.iter().enumerate().map(|(i, c)| (c.spec.name.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = compiled
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.spec.name.as_str(), i))
+        .collect();
     let mut state = vec![0u8; compiled.len()]; // 0 new, 1 visiting, 2 done
     let mut order = Vec::new();
     fn visit(
@@ -176,13 +210,25 @@ fn instantiation_order(compiled: &[Compiled], entry: &str, file: &Path) -> Resul
     ) -> Result<()> {
         match state[i] {
             2 => return Ok(()),
-            1 => bail!("{}: component '{}' is part of an import cycle", file.display(), compiled[i].spec.name),
+            1 => bail!(
+                "{}: component '{}' is part of an import cycle",
+                file.display(),
+                compiled[i].spec.name
+            ),
             _ => {}
         }
         state[i] = 1;
         for (iface, _) in &compiled[i].plan.foreign {
             if let Some(owner) = exporter_of(compiled, entry, iface) {
-                visit(index[owner.as_str()], compiled, entry, index, state, order, file)?;
+                visit(
+                    index[owner.as_str()],
+                    compiled,
+                    entry,
+                    index,
+                    state,
+                    order,
+                    file,
+                )?;
             }
         }
         state[i] = 2;
@@ -192,7 +238,10 @@ fn instantiation_order(compiled: &[Compiled], entry: &str, file: &Path) -> Resul
     for i in 0..compiled.len() {
         visit(i, compiled, entry, &index, &mut state, &mut order, file)?;
     }
-    Ok(order.into_iter().filter(|&i| compiled[i].spec.name != entry).collect())
+    Ok(order
+        .into_iter()
+        .filter(|&i| compiled[i].spec.name != entry)
+        .collect())
 }
 
 impl App {
@@ -206,11 +255,18 @@ impl App {
     /// Loads a single component file (`.wasm` or `.wat`) as a one-component app with every
     /// capability granted, like `wasmtime run`: files only under `--dir`, no network.
     pub fn load_component_file(rt: Arc<Runtime>, file: &Path, opts: &RunOptions) -> Result<App> {
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("component").to_string();
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("component")
+            .to_string();
         let abs = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
         let graph = Graph {
             format: crate::graph::FORMAT.into(),
-            app: crate::graph::AppInfo { name: name.clone(), entry: name.clone() },
+            app: crate::graph::AppInfo {
+                name: name.clone(),
+                entry: name.clone(),
+            },
             platform: Some("native".into()),
             profile: None,
             components: vec![ComponentSpec {
@@ -227,14 +283,24 @@ impl App {
             capabilities: BTreeMap::new(),
             limits: None,
             trust: BTreeMap::new(),
-            base_dir: abs.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
+            base_dir: abs
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from(".")),
             file: file.to_path_buf(),
         };
-        let providers = Arc::new(Providers::standalone(opts.dirs.first().map(|d| d.0.clone()))?);
+        let providers = Arc::new(Providers::standalone(
+            opts.dirs.first().map(|d| d.0.clone()),
+        )?);
         App::build(rt, graph, providers, true)
     }
 
-    fn build(rt: Arc<Runtime>, graph: Graph, providers: Arc<Providers>, standalone: bool) -> Result<App> {
+    fn build(
+        rt: Arc<Runtime>,
+        graph: Graph,
+        providers: Arc<Providers>,
+        standalone: bool,
+    ) -> Result<App> {
         let compiled = compile_all(&rt, &graph, standalone)?;
         let plugins = match plugin_settings(&graph, standalone) {
             Some(settings) => {
@@ -258,14 +324,28 @@ impl App {
     }
 
     fn prepare_entry(compiled: &[Compiled], graph: &Graph) -> Result<Entry> {
-        let c = compiled.iter().find(|c| c.spec.name == graph.app.entry).expect("validated entry");
+        let c = compiled
+            .iter()
+            .find(|c| c.spec.name == graph.app.entry)
+            .expect("validated entry");
         let engine = c.component.engine();
         let kind = if let Some(iface) = c.component.get_export_index(None, ENTRY_INTERFACE) {
-            let run = c.component.get_export_index(Some(&iface), "run").ok_or_else(|| {
-                format_err!("component '{}' exports {ENTRY_INTERFACE} without 'run'", c.spec.name)
-            })?;
+            let run = c
+                .component
+                .get_export_index(Some(&iface), "run")
+                .ok_or_else(|| {
+                    format_err!(
+                        "component '{}' exports {ENTRY_INTERFACE} without 'run'",
+                        c.spec.name
+                    )
+                })?;
             EntryKind::Loop(run)
-        } else if c.component.component_type().exports(engine).any(|(n, _)| n.starts_with("wasi:cli/run@0.2")) {
+        } else if c
+            .component
+            .component_type()
+            .exports(engine)
+            .any(|(n, _)| n.starts_with("wasi:cli/run@0.2"))
+        {
             EntryKind::Command
         } else {
             bail!(
@@ -302,21 +382,34 @@ impl App {
         if !self.standalone && grant.allows("loop:fs") {
             if let Some(root) = self.providers.fs.as_ref().and_then(|f| f.host_root()) {
                 b.preopened_dir(root, "/", FsPerms::ReadWrite)
-                    .map_err(|e| format_err!("{}: cannot preopen the fs root: {e}", root.display()))?;
+                    .map_err(|e| {
+                        format_err!("{}: cannot preopen the fs root: {e}", root.display())
+                    })?;
             }
         }
         if let Some(opts) = for_entry {
             for (host, guest) in &opts.dirs {
                 b.preopened_dir(host, guest, FsPerms::ReadWrite)
-                    .map_err(|e| format_err!("--dir {}: cannot open directory: {e}", host.display()))?;
+                    .map_err(|e| {
+                        format_err!("--dir {}: cannot open directory: {e}", host.display())
+                    })?;
             }
         }
         Ok(b.build())
     }
 
-    fn component_store(&self, spec: &ComponentSpec, grant: &Grant, wasi: WasiCtx) -> Store<StoreState> {
+    fn component_store(
+        &self,
+        spec: &ComponentSpec,
+        grant: &Grant,
+        wasi: WasiCtx,
+    ) -> Store<StoreState> {
         let graph_limits = self.graph.read().unwrap().limits.clone();
-        let limits = spec.limits.clone().unwrap_or_default().or(graph_limits.as_ref());
+        let limits = spec
+            .limits
+            .clone()
+            .unwrap_or_default()
+            .or(graph_limits.as_ref());
         let mut state = StoreState::new(&spec.name, wasi, self.providers.clone());
         state.config = spec.config.clone();
         if grant.allows("loop:plugin") {
@@ -337,10 +430,17 @@ impl App {
 
     fn instantiate_default(&self, compiled: &[Compiled], c: &Compiled) -> Result<LiveInstance> {
         let engine = &self.rt.engine;
-        let linker = linking::build_linker(engine, &c.grant, &c.plan, &|iface| self.slot_lookup(compiled, iface))?;
+        let linker = linking::build_linker(engine, &c.grant, &c.plan, &|iface| {
+            self.slot_lookup(compiled, iface)
+        })?;
         let wasi = self.component_wasi(&c.grant, None)?;
         let mut store = self.component_store(&c.spec, &c.grant, wasi);
-        let limits: Limits = c.spec.limits.clone().unwrap_or_default().or(self.graph.read().unwrap().limits.as_ref());
+        let limits: Limits = c.spec.limits.clone().unwrap_or_default().or(self
+            .graph
+            .read()
+            .unwrap()
+            .limits
+            .as_ref());
         let instance = linker.instantiate(&mut store, &c.component).map_err(|e| {
             format_err!(
                 "component '{}' could not be instantiated: {}",
@@ -348,23 +448,37 @@ impl App {
                 crate::describe_failure(&e, &store.data().limiter)
             )
         })?;
-        Ok(LiveInstance::new(&c.spec.name, store, instance, deadline_ticks(limits.deadline_ms)))
+        Ok(LiveInstance::new(
+            &c.spec.name,
+            store,
+            instance,
+            deadline_ticks(limits.deadline_ms),
+        ))
     }
 
     fn start_defaults(&mut self, compiled: &[Compiled]) -> Result<()> {
         let file = self.graph.read().unwrap().file.clone();
         for i in instantiation_order(compiled, &self.entry.spec.name, &file)? {
             let live = self.instantiate_default(compiled, &compiled[i])?;
-            self.slots
-                .write()
-                .unwrap()
-                .insert(compiled[i].spec.name.clone(), Arc::new(RwLock::new(Arc::new(Mutex::new(live)))));
+            self.slots.write().unwrap().insert(
+                compiled[i].spec.name.clone(),
+                Arc::new(RwLock::new(Arc::new(Mutex::new(live)))),
+            );
         }
         // Now that the defaults run, link the entry for real.
-        let c = compiled.iter().find(|c| c.spec.name == self.entry.spec.name).unwrap();
-        let linker = linking::build_linker(&self.rt.engine, &c.grant, &c.plan, &|iface| self.slot_lookup(compiled, iface))?;
+        let c = compiled
+            .iter()
+            .find(|c| c.spec.name == self.entry.spec.name)
+            .unwrap();
+        let linker = linking::build_linker(&self.rt.engine, &c.grant, &c.plan, &|iface| {
+            self.slot_lookup(compiled, iface)
+        })?;
         self.entry.pre = Some(linker.instantiate_pre(&c.component).map_err(|e| {
-            format_err!("component '{}' cannot be linked: {}", c.spec.name, crate::one_line(&e))
+            format_err!(
+                "component '{}' cannot be linked: {}",
+                c.spec.name,
+                crate::one_line(&e)
+            )
         })?);
         Ok(())
     }
@@ -387,7 +501,11 @@ impl App {
     pub fn run(&self, opts: &RunOptions) -> Result<i32> {
         let wasi = self.component_wasi(&self.entry.grant, Some(opts))?;
         let mut store = self.component_store(&self.entry.spec, &self.entry.grant, wasi);
-        let pre = self.entry.pre.as_ref().expect("entry linked in start_defaults");
+        let pre = self
+            .entry
+            .pre
+            .as_ref()
+            .expect("entry linked in start_defaults");
         let instance = match pre.instantiate(&mut store) {
             Ok(i) => i,
             Err(e) => return Ok(self.guest_failure(&e, &store, "could not be instantiated")),
@@ -398,7 +516,13 @@ impl App {
             EntryKind::Loop(idx) => {
                 let run = instance
                     .get_typed_func::<(), (Result<(), String>,)>(&mut store, idx)
-                    .map_err(|e| format_err!("{}: 'run' has the wrong type: {}", self.label(), crate::one_line(&e)))?;
+                    .map_err(|e| {
+                        format_err!(
+                            "{}: 'run' has the wrong type: {}",
+                            self.label(),
+                            crate::one_line(&e)
+                        )
+                    })?;
                 match run.call(&mut store, ()) {
                     Ok((Ok(()),)) => Ok(0),
                     Ok((Err(msg),)) => {
@@ -410,7 +534,13 @@ impl App {
             }
             EntryKind::Command => {
                 let cmd = wasmtime_wasi::p2::bindings::sync::Command::new(&mut store, &instance)
-                    .map_err(|e| format_err!("{}: bad wasi:cli/run export: {}", self.label(), crate::one_line(&e)))?;
+                    .map_err(|e| {
+                        format_err!(
+                            "{}: bad wasi:cli/run export: {}",
+                            self.label(),
+                            crate::one_line(&e)
+                        )
+                    })?;
                 match cmd.wasi_cli_run().call_run(&mut store) {
                     Ok(Ok(())) => Ok(0),
                     Ok(Err(())) => Ok(1),
@@ -432,7 +562,11 @@ impl App {
         } else {
             eprintln!("loop-host: {} {doing}: {why}", self.label());
         }
-        if self.standalone && e.downcast_ref::<wasmtime::Trap>().is_some() { 134 } else { 1 }
+        if self.standalone && e.downcast_ref::<wasmtime::Trap>().is_some() {
+            134
+        } else {
+            1
+        }
     }
 
     /// SIGHUP: re-reads the graph file, verifies and checks every component again, re-instantiates
@@ -445,7 +579,10 @@ impl App {
         let file = self.graph.read().unwrap().file.clone();
         let graph = Graph::load(&file)?;
         let compiled = compile_all(&self.rt, &graph, false)?;
-        if let Some(c) = compiled.iter().find(|c| c.spec.name == self.entry.spec.name) {
+        if let Some(c) = compiled
+            .iter()
+            .find(|c| c.spec.name == self.entry.spec.name)
+        {
             if c.sha256 != self.entry.sha256 {
                 eprintln!(
                     "loop-host: component '{}' changed on disk; restart the host to run the new version",
@@ -461,10 +598,10 @@ impl App {
             match existing {
                 Some(slot) => *slot.write().unwrap() = Arc::new(Mutex::new(live)),
                 None => {
-                    self.slots
-                        .write()
-                        .unwrap()
-                        .insert(c.spec.name.clone(), Arc::new(RwLock::new(Arc::new(Mutex::new(live)))));
+                    self.slots.write().unwrap().insert(
+                        c.spec.name.clone(),
+                        Arc::new(RwLock::new(Arc::new(Mutex::new(live)))),
+                    );
                 }
             }
         }

@@ -6,6 +6,12 @@
 //! `wasi:cli/run`) are looked up dynamically so one host runs any world, and the drafted
 //! packages (`loop:ui`, `loop:gfx`, `loop:input`, `loop:window`) are answered by the dynamic
 //! stubs in `providers::stubs`.
-#![allow(clippy::all, unused_imports, unused_variables, missing_docs, non_camel_case_types)]
+#![allow(
+    clippy::all,
+    unused_imports,
+    unused_variables,
+    missing_docs,
+    non_camel_case_types
+)]
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));

@@ -66,7 +66,11 @@ impl Runtime {
                     }
                 }
             })?;
-        Ok(Runtime { engine, code_dir, compat })
+        Ok(Runtime {
+            engine,
+            code_dir,
+            compat,
+        })
     }
 
     /// The default runtime: code cache under the cache root unless `LOOP_NO_CODE_CACHE` is set.
@@ -103,9 +107,13 @@ impl Runtime {
                 );
             }
         }
-        let component = self
-            .compile_cached(&bytes, &sha)
-            .map_err(|e| format_err!("{}: {what} is not a valid WebAssembly component: {}", path.display(), crate::one_line(&e)))?;
+        let component = self.compile_cached(&bytes, &sha).map_err(|e| {
+            format_err!(
+                "{}: {what} is not a valid WebAssembly component: {}",
+                path.display(),
+                crate::one_line(&e)
+            )
+        })?;
         Ok((component, sha))
     }
 

@@ -101,9 +101,10 @@ impl CapabilitySpec {
     }
     pub fn list_key(&self, key: &str) -> Vec<String> {
         match self.extra.get(key) {
-            Some(serde_json::Value::Array(a)) => {
-                a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
-            }
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
             Some(serde_json::Value::String(s)) => vec![s.clone()],
             _ => Vec::new(),
         }
@@ -143,7 +144,13 @@ impl Graph {
         graph.file = file.to_path_buf();
         graph.base_dir = file
             .parent()
-            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
             .unwrap_or(Path::new("."))
             .to_path_buf();
         graph.validate()?;
@@ -153,11 +160,16 @@ impl Graph {
     fn validate(&self) -> Result<()> {
         let f = self.file.display();
         if self.format != FORMAT {
-            bail!("{f}: field 'format' is '{}', expected '{FORMAT}'", self.format);
+            bail!(
+                "{f}: field 'format' is '{}', expected '{FORMAT}'",
+                self.format
+            );
         }
         if let Some(p) = &self.platform {
             if p != "native" {
-                bail!("{f}: field 'platform' is '{p}', but this host runs 'native' graphs (resolve the app for native)");
+                bail!(
+                    "{f}: field 'platform' is '{p}', but this host runs 'native' graphs (resolve the app for native)"
+                );
             }
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -166,18 +178,31 @@ impl Graph {
                 bail!("{f}: component '{}' is listed twice", c.name);
             }
             if !matches!(c.class.as_str(), "core" | "default" | "plugin") {
-                bail!("{f}: component '{}' has class '{}', expected 'core', 'default' or 'plugin'", c.name, c.class);
+                bail!(
+                    "{f}: component '{}' has class '{}', expected 'core', 'default' or 'plugin'",
+                    c.name,
+                    c.class
+                );
             }
             if let Some(sha) = &c.sha256 {
                 if sha.len() != 64 || !sha.chars().all(|ch| ch.is_ascii_hexdigit()) {
-                    bail!("{f}: component '{}' field 'sha256' is not a 64-digit hex digest", c.name);
+                    bail!(
+                        "{f}: component '{}' field 'sha256' is not a 64-digit hex digest",
+                        c.name
+                    );
                 }
             }
         }
         match self.components.iter().find(|c| c.name == self.app.entry) {
-            None => bail!("{f}: app.entry '{}' names no component in 'components'", self.app.entry),
+            None => bail!(
+                "{f}: app.entry '{}' names no component in 'components'",
+                self.app.entry
+            ),
             Some(c) if c.class == "plugin" => {
-                bail!("{f}: app.entry '{}' is a plugin; the entry must be a core or default component", c.name)
+                bail!(
+                    "{f}: app.entry '{}' is a plugin; the entry must be a core or default component",
+                    c.name
+                )
             }
             Some(_) => {}
         }
@@ -189,7 +214,11 @@ impl Graph {
                 bail!(
                     "{f}: capabilities.\"{cap}\".provider '{}' is not a native provider (expected one of: {})",
                     spec.provider,
-                    if known.is_empty() { "none, it is browser-only".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none, it is browser-only".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 );
             }
         }
@@ -198,7 +227,11 @@ impl Graph {
 
     pub fn resolve(&self, rel: &str) -> PathBuf {
         let p = Path::new(rel);
-        if p.is_absolute() { p.to_path_buf() } else { self.base_dir.join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
     }
 
     pub fn component(&self, name: &str) -> Option<&ComponentSpec> {

@@ -43,7 +43,9 @@ pub fn one_line(e: &wasmtime::Error) -> String {
 pub fn describe_failure(e: &wasmtime::Error, limiter: &state::MemoryLimiter) -> String {
     if let Some(bytes) = limiter.exceeded {
         let cap = limiter.max_bytes.unwrap_or(0) / (1024 * 1024);
-        return format!("exceeded its memory limit of {cap} MiB (tried to grow to {bytes} bytes) and was stopped");
+        return format!(
+            "exceeded its memory limit of {cap} MiB (tried to grow to {bytes} bytes) and was stopped"
+        );
     }
     match e.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => "exceeded its deadline and was stopped".to_string(),

@@ -29,11 +29,14 @@ pub struct Grant {
 impl Grant {
     pub fn allows(&self, package: &str) -> bool {
         package == "loop:app"
-            || (self.allow.iter().any(|a| a == "*" || a == package) && !self.unconfigured.iter().any(|u| u == package))
+            || (self.allow.iter().any(|a| a == "*" || a == package)
+                && !self.unconfigured.iter().any(|u| u == package))
     }
 
     fn check(&self, import: &str, package: &str) -> Result<()> {
-        if self.unconfigured.iter().any(|u| u == package) && self.allow.iter().any(|a| a == "*" || a == package) {
+        if self.unconfigured.iter().any(|u| u == package)
+            && self.allow.iter().any(|a| a == "*" || a == package)
+        {
             bail!(
                 "component '{}' imports '{import}' but the app configures no provider for '{package}' (add [capabilities.\"{package}\"] to the manifest)",
                 self.component
@@ -85,9 +88,9 @@ pub struct ImportPlan {
 /// True when an imported item is an instance without functions or resources.
 fn is_type_only(engine: &Engine, item: &ComponentItem) -> bool {
     match item {
-        ComponentItem::ComponentInstance(ty) => {
-            ty.exports(engine).all(|(_, e)| matches!(e.ty, ComponentItem::Type(_)))
-        }
+        ComponentItem::ComponentInstance(ty) => ty
+            .exports(engine)
+            .all(|(_, e)| matches!(e.ty, ComponentItem::Type(_))),
         _ => false,
     }
 }
@@ -112,7 +115,9 @@ pub fn check_imports(
     let c = &grant.component;
     for (name, item) in component.component_type().imports(engine) {
         let Some((pkg, _iface)) = split_interface(name) else {
-            bail!("component '{c}' imports '{name}', which is not a WIT interface; only interface imports can be linked");
+            bail!(
+                "component '{c}' imports '{name}', which is not a WIT interface; only interface imports can be linked"
+            );
         };
         if pkg.starts_with("loop:") && is_type_only(engine, &item.ty) {
             plan.type_only.push(name.to_string());
@@ -121,14 +126,18 @@ pub fn check_imports(
         if pkg.starts_with("loop:") {
             if pkg == "loop:app" {
                 if name.split('@').next() != Some("loop:app/config") {
-                    bail!("component '{c}' imports '{name}', which no host provides (loop:app offers only 'config' as an import)");
+                    bail!(
+                        "component '{c}' imports '{name}', which no host provides (loop:app offers only 'config' as an import)"
+                    );
                 }
                 continue;
             }
             grant.check(name, pkg)?;
             match native_providers(pkg) {
                 None => bail!("component '{c}' imports '{name}' from the unknown package '{pkg}'"),
-                Some([]) => bail!("component '{c}' imports '{name}' but '{pkg}' is browser-only: the native host has no provider for it"),
+                Some([]) => bail!(
+                    "component '{c}' imports '{name}' but '{pkg}' is browser-only: the native host has no provider for it"
+                ),
                 Some(_) => {}
             }
             if stubs::STUB_PACKAGES.contains(&pkg) {
@@ -138,7 +147,9 @@ pub fn check_imports(
             }
         } else if pkg.starts_with("wasi:") {
             match wasi_capability(pkg) {
-                None => bail!("component '{c}' imports '{name}', a WASI interface this host does not provide"),
+                None => bail!(
+                    "component '{c}' imports '{name}', a WASI interface this host does not provide"
+                ),
                 Some(Some(cap)) => grant.check(name, cap)?,
                 Some(_) => {}
             }
@@ -148,7 +159,9 @@ pub fn check_imports(
         } else if exported(name) {
             match item.ty {
                 ComponentItem::ComponentInstance(ty) => plan.foreign.push((name.to_string(), ty)),
-                _ => bail!("component '{c}' imports '{name}' as something other than an interface instance"),
+                _ => bail!(
+                    "component '{c}' imports '{name}' as something other than an interface instance"
+                ),
             }
         } else {
             bail!("component '{c}' imports '{name}' but no component in the app exports it");
@@ -167,8 +180,19 @@ pub struct LiveInstance {
 }
 
 impl LiveInstance {
-    pub fn new(name: &str, store: Store<StoreState>, instance: Instance, deadline_ticks: u64) -> LiveInstance {
-        LiveInstance { name: name.to_string(), store, instance, deadline_ticks, funcs: HashMap::new() }
+    pub fn new(
+        name: &str,
+        store: Store<StoreState>,
+        instance: Instance,
+        deadline_ticks: u64,
+    ) -> LiveInstance {
+        LiveInstance {
+            name: name.to_string(),
+            store,
+            instance,
+            deadline_ticks,
+            funcs: HashMap::new(),
+        }
     }
 
     fn func(&mut self, iface: &str, fname: &str) -> Result<Func> {
@@ -182,12 +206,23 @@ impl LiveInstance {
         let f_idx = self
             .instance
             .get_export_index(&mut self.store, Some(&inst_idx), fname)
-            .ok_or_else(|| format_err!("component '{}' does not export '{iface}#{fname}'", self.name))?;
+            .ok_or_else(|| {
+                format_err!(
+                    "component '{}' does not export '{iface}#{fname}'",
+                    self.name
+                )
+            })?;
         let func = self
             .instance
             .get_func(&mut self.store, f_idx)
-            .ok_or_else(|| format_err!("'{iface}#{fname}' of component '{}' is not a function", self.name))?;
-        self.funcs.insert((iface.to_string(), fname.to_string()), func);
+            .ok_or_else(|| {
+                format_err!(
+                    "'{iface}#{fname}' of component '{}' is not a function",
+                    self.name
+                )
+            })?;
+        self.funcs
+            .insert((iface.to_string(), fname.to_string()), func);
         Ok(func)
     }
 }
@@ -276,7 +311,8 @@ pub fn build_linker(
         stubs::define(&mut l, engine, name, ty)?;
     }
     for (name, ty) in &plan.foreign {
-        let slot = slots(name).ok_or_else(|| format_err!("no running component exports '{name}'"))?;
+        let slot =
+            slots(name).ok_or_else(|| format_err!("no running component exports '{name}'"))?;
         define_forward(&mut l, engine, name, ty, slot)?;
     }
     Ok(l)

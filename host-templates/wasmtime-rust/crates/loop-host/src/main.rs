@@ -73,7 +73,9 @@ fn parse_run(args: &[String]) -> Result<Parsed, String> {
                 return Ok(v.clone());
             }
             i += 1;
-            args.get(i).cloned().ok_or_else(|| format!("{name} needs a value"))
+            args.get(i)
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
         };
         match key.as_str() {
             "--" => {
@@ -129,7 +131,9 @@ fn parse_run(args: &[String]) -> Result<Parsed, String> {
     let file = file.ok_or("missing the file to run")?;
     // Like wasmtime: argv[0] is the base name of the component, to avoid leaking host paths.
     opts.argv0 = argv0.unwrap_or_else(|| {
-        file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file.to_string_lossy().into_owned())
+        file.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.to_string_lossy().into_owned())
     });
     Ok(Parsed { file, opts, watch })
 }
@@ -150,7 +154,11 @@ fn cmd_run(args: &[String]) -> i32 {
     if file.is_dir() {
         // `<app dir>/app.loop.json`, or the resolver's output under `<app dir>/.loop/`.
         let direct = file.join("app.loop.json");
-        file = if direct.is_file() { direct } else { file.join(".loop").join("app.loop.json") };
+        file = if direct.is_file() {
+            direct
+        } else {
+            file.join(".loop").join("app.loop.json")
+        };
         if !file.is_file() {
             eprintln!(
                 "loop-host: {}: no app.loop.json (nor .loop/app.loop.json) in this directory; resolve the app first (loop resolve <app dir> --platform native -o <app dir>/.loop/app.loop.json)",
@@ -172,7 +180,10 @@ fn cmd_run(args: &[String]) -> i32 {
     let rt = match Runtime::with_default_cache() {
         Ok(rt) => Arc::new(rt),
         Err(e) => {
-            eprintln!("loop-host: cannot create the Wasmtime engine: {}", loop_host::one_line(&e));
+            eprintln!(
+                "loop-host: cannot create the Wasmtime engine: {}",
+                loop_host::one_line(&e)
+            );
             return 1;
         }
     };
@@ -209,18 +220,25 @@ fn cmd_run(args: &[String]) -> i32 {
 fn install_sighup(slot: Arc<OnceLock<Arc<App>>>) {
     use signal_hook::consts::SIGHUP;
     use signal_hook::iterator::Signals;
-    let Ok(mut signals) = Signals::new([SIGHUP]) else { return };
-    let _ = std::thread::Builder::new().name("loop-sighup".into()).spawn(move || {
-        for _ in signals.forever() {
-            let Some(app) = slot.get() else {
-                eprintln!("loop-host: SIGHUP while loading; ignored");
-                continue;
-            };
-            if let Err(e) = app.reload() {
-                eprintln!("loop-host: reload failed, keeping the running graph: {}", loop_host::one_line(&e));
+    let Ok(mut signals) = Signals::new([SIGHUP]) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("loop-sighup".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                let Some(app) = slot.get() else {
+                    eprintln!("loop-host: SIGHUP while loading; ignored");
+                    continue;
+                };
+                if let Err(e) = app.reload() {
+                    eprintln!(
+                        "loop-host: reload failed, keeping the running graph: {}",
+                        loop_host::one_line(&e)
+                    );
+                }
             }
-        }
-    });
+        });
 }
 
 #[cfg(not(unix))]

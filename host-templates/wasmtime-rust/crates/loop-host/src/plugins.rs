@@ -76,7 +76,8 @@ impl LoadedPlugin {
     fn instantiate(&mut self) -> Result<()> {
         let mut store = self.new_store(&self.name.clone());
         let instance = self.pre.instantiate(&mut store)?;
-        let handle = instance.get_typed_func::<(String,), (Result<String, String>,)>(&mut store, &self.handle_idx)?;
+        let handle = instance
+            .get_typed_func::<(String,), (Result<String, String>,)>(&mut store, &self.handle_idx)?;
         self.live = Some(Live { store, handle });
         Ok(())
     }
@@ -84,11 +85,17 @@ impl LoadedPlugin {
     fn call(&mut self, input: &str) -> Result<String, String> {
         let name = self.name.clone();
         if self.live.is_none() {
-            self.instantiate().map_err(|e| format!("plugin '{name}' could not be instantiated: {}", crate::one_line(&e)))?;
+            self.instantiate().map_err(|e| {
+                format!(
+                    "plugin '{name}' could not be instantiated: {}",
+                    crate::one_line(&e)
+                )
+            })?;
         }
         let live = self.live.as_mut().unwrap();
         live.store.data_mut().limiter.exceeded = None;
-        live.store.set_epoch_deadline(deadline_ticks(self.limits.deadline_ms));
+        live.store
+            .set_epoch_deadline(deadline_ticks(self.limits.deadline_ms));
         let result = live.handle.call(&mut live.store, (input.to_string(),));
         live.store.set_epoch_deadline(NO_DEADLINE);
         match result {
@@ -142,12 +149,21 @@ pub struct PluginHost {
 }
 
 fn is_plugin_file(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("wasm") | Some("wat"))
-        && !path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("wasm") | Some("wat")
+    ) && !path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'))
 }
 
 impl PluginHost {
-    pub fn new(rt: Arc<Runtime>, providers: Arc<Providers>, settings: PluginSettings) -> Arc<PluginHost> {
+    pub fn new(
+        rt: Arc<Runtime>,
+        providers: Arc<Providers>,
+        settings: PluginSettings,
+    ) -> Arc<PluginHost> {
         let quiet = std::env::var_os("LOOP_QUIET").is_some();
         Arc::new(PluginHost {
             rt,
@@ -180,7 +196,11 @@ impl PluginHost {
     /// The source of a plugin-directory file under the current settings.
     fn dir_source(&self, path: &Path) -> PluginSource {
         let settings = self.settings.read().unwrap();
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin").to_string();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("plugin")
+            .to_string();
         PluginSource {
             name: stem.clone(),
             path: path.to_path_buf(),
@@ -207,37 +227,76 @@ impl PluginHost {
         let stem = src.name.clone();
         let grant = src.grant.clone();
         let (component, sha256) =
-            self.rt.load_component(path, src.sha256.as_deref(), &format!("plugin '{stem}'"))?;
+            self.rt
+                .load_component(path, src.sha256.as_deref(), &format!("plugin '{stem}'"))?;
         let engine = &self.rt.engine;
         let plan = linking::check_imports(engine, &component, &grant, &|_| false)
             .map_err(|e| format_err!("{}: {}", path.display(), crate::one_line(&e)))?;
         let iface = component
             .get_export_index(None, PLUGIN_INTERFACE)
-            .ok_or_else(|| format_err!("{}: component '{stem}' does not export {PLUGIN_INTERFACE}", path.display()))?;
+            .ok_or_else(|| {
+                format_err!(
+                    "{}: component '{stem}' does not export {PLUGIN_INTERFACE}",
+                    path.display()
+                )
+            })?;
         let info_idx = component
             .get_export_index(Some(&iface), "info")
-            .ok_or_else(|| format_err!("{}: component '{stem}' exports {PLUGIN_INTERFACE} without 'info'", path.display()))?;
+            .ok_or_else(|| {
+                format_err!(
+                    "{}: component '{stem}' exports {PLUGIN_INTERFACE} without 'info'",
+                    path.display()
+                )
+            })?;
         let handle_idx = component
             .get_export_index(Some(&iface), "handle")
-            .ok_or_else(|| format_err!("{}: component '{stem}' exports {PLUGIN_INTERFACE} without 'handle'", path.display()))?;
+            .ok_or_else(|| {
+                format_err!(
+                    "{}: component '{stem}' exports {PLUGIN_INTERFACE} without 'handle'",
+                    path.display()
+                )
+            })?;
         let linker = linking::build_linker(engine, &grant, &plan, &|_| None)?;
-        let pre = linker
-            .instantiate_pre(&component)
-            .map_err(|e| format_err!("{}: component '{stem}' cannot be linked: {}", path.display(), crate::one_line(&e)))?;
+        let pre = linker.instantiate_pre(&component).map_err(|e| {
+            format_err!(
+                "{}: component '{stem}' cannot be linked: {}",
+                path.display(),
+                crate::one_line(&e)
+            )
+        })?;
         let mut store = new_plugin_store(&pre, &stem, &src.limits, &src.config, &self.providers);
         let fail = |e: wasmtime::Error, store: &Store<StoreState>| {
-            format_err!("{}: plugin '{stem}' {}", path.display(), crate::describe_failure(&e, &store.data().limiter))
+            format_err!(
+                "{}: plugin '{stem}' {}",
+                path.display(),
+                crate::describe_failure(&e, &store.data().limiter)
+            )
         };
         let instance = pre.instantiate(&mut store).map_err(|e| fail(e, &store))?;
         let info_fn = instance
             .get_typed_func::<(), (Info,)>(&mut store, &info_idx)
-            .map_err(|e| format_err!("{}: 'info' of component '{stem}' has the wrong type: {}", path.display(), crate::one_line(&e)))?;
+            .map_err(|e| {
+                format_err!(
+                    "{}: 'info' of component '{stem}' has the wrong type: {}",
+                    path.display(),
+                    crate::one_line(&e)
+                )
+            })?;
         let handle = instance
             .get_typed_func::<(String,), (Result<String, String>,)>(&mut store, &handle_idx)
-            .map_err(|e| format_err!("{}: 'handle' of component '{stem}' has the wrong type: {}", path.display(), crate::one_line(&e)))?;
+            .map_err(|e| {
+                format_err!(
+                    "{}: 'handle' of component '{stem}' has the wrong type: {}",
+                    path.display(),
+                    crate::one_line(&e)
+                )
+            })?;
         let (info,) = info_fn.call(&mut store, ()).map_err(|e| fail(e, &store))?;
         if info.name.is_empty() {
-            bail!("{}: plugin '{stem}' returned an empty name from info()", path.display());
+            bail!(
+                "{}: plugin '{stem}' returned an empty name from info()",
+                path.display()
+            );
         }
         store.set_epoch_deadline(NO_DEADLINE);
         Ok(LoadedPlugin {
@@ -261,16 +320,25 @@ impl PluginHost {
         for src in &fixed {
             match self.load_source(src) {
                 Ok(p) => {
-                    let msg = format!("plugin '{}' loaded, version {} from {}", p.name, p.info.version, p.file.display());
-                    self.plugins.write().unwrap().insert(p.name.clone(), Arc::new(Mutex::new(p)));
+                    let msg = format!(
+                        "plugin '{}' loaded, version {} from {}",
+                        p.name,
+                        p.info.version,
+                        p.file.display()
+                    );
+                    self.plugins
+                        .write()
+                        .unwrap()
+                        .insert(p.name.clone(), Arc::new(Mutex::new(p)));
                     self.report(msg);
                 }
                 Err(e) => self.report(crate::one_line(&e)),
             }
         }
         let Some(dir) = self.dir() else { return Ok(()) };
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format_err!("{}: cannot create the plugin directory: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            format_err!("{}: cannot create the plugin directory: {e}", dir.display())
+        })?;
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map_err(|e| format_err!("{}: cannot read the plugin directory: {e}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -290,17 +358,30 @@ impl PluginHost {
             if let Some(name) = known {
                 self.files.lock().unwrap().remove(path);
                 let mut map = self.plugins.write().unwrap();
-                if map.get(&name).is_some_and(|p| p.lock().unwrap().file == path) {
+                if map
+                    .get(&name)
+                    .is_some_and(|p| p.lock().unwrap().file == path)
+                {
                     map.remove(&name);
                 }
                 drop(map);
-                self.report(format!("plugin '{name}' removed ({} is gone)", path.display()));
+                self.report(format!(
+                    "plugin '{name}' removed ({} is gone)",
+                    path.display()
+                ));
             }
             return;
         }
         if let Some(name) = &known {
-            let same = std::fs::read(path).ok().map(|b| crate::engine::sha256_hex(&b));
-            let current = self.plugins.read().unwrap().get(name).map(|p| p.lock().unwrap().sha256.clone());
+            let same = std::fs::read(path)
+                .ok()
+                .map(|b| crate::engine::sha256_hex(&b));
+            let current = self
+                .plugins
+                .read()
+                .unwrap()
+                .get(name)
+                .map(|p| p.lock().unwrap().sha256.clone());
             if same.is_some() && same == current {
                 return;
             }
@@ -333,7 +414,10 @@ impl PluginHost {
                     }
                     map.insert(name.clone(), Arc::new(Mutex::new(p))).is_some()
                 };
-                self.files.lock().unwrap().insert(path.to_path_buf(), name.clone());
+                self.files
+                    .lock()
+                    .unwrap()
+                    .insert(path.to_path_buf(), name.clone());
                 self.report(format!(
                     "plugin '{name}' {} version {version} from {}",
                     if replaced { "swapped to" } else { "loaded," },
@@ -358,7 +442,10 @@ impl PluginHost {
             .read()
             .unwrap()
             .iter()
-            .map(|(name, p)| Info { name: name.clone(), ..p.lock().unwrap().info.clone() })
+            .map(|(name, p)| Info {
+                name: name.clone(),
+                ..p.lock().unwrap().info.clone()
+            })
             .collect()
     }
 
@@ -372,9 +459,15 @@ impl PluginHost {
         let slot = {
             let map = self.plugins.read().unwrap();
             // Called by its file/component name; the name from `info()` works too.
-            map.get(name).cloned().or_else(|| map.values().find(|p| p.lock().unwrap().info.name == name).cloned())
+            map.get(name).cloned().or_else(|| {
+                map.values()
+                    .find(|p| p.lock().unwrap().info.name == name)
+                    .cloned()
+            })
         };
-        let Some(slot) = slot else { return Err(format!("no plugin named '{name}'")) };
+        let Some(slot) = slot else {
+            return Err(format!("no plugin named '{name}'"));
+        };
         let mut plugin = slot.lock().unwrap();
         let r = plugin.call(input);
         drop(plugin);
@@ -420,37 +513,41 @@ impl PluginHost {
         .map_err(|e| format_err!("{}: cannot watch the plugin directory: {e}", dir.display()))?;
         watcher
             .watch(&dir, RecursiveMode::NonRecursive)
-            .map_err(|e| format_err!("{}: cannot watch the plugin directory: {e}", dir.display()))?;
+            .map_err(|e| {
+                format_err!("{}: cannot watch the plugin directory: {e}", dir.display())
+            })?;
         *self.watcher.lock().unwrap() = Some(watcher);
         let weak: Weak<PluginHost> = Arc::downgrade(self);
-        std::thread::Builder::new().name("loop-plugin-watch".into()).spawn(move || {
-            while let Ok(first) = rx.recv() {
-                let mut paths: Vec<PathBuf> = Vec::new();
-                let mut add = |ev: notify::Result<notify::Event>| {
-                    if let Ok(ev) = ev {
-                        if ev.kind.is_access() {
-                            return;
-                        }
-                        for p in ev.paths {
-                            if !paths.contains(&p) {
-                                paths.push(p);
+        std::thread::Builder::new()
+            .name("loop-plugin-watch".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut paths: Vec<PathBuf> = Vec::new();
+                    let mut add = |ev: notify::Result<notify::Event>| {
+                        if let Ok(ev) = ev {
+                            if ev.kind.is_access() {
+                                return;
+                            }
+                            for p in ev.paths {
+                                if !paths.contains(&p) {
+                                    paths.push(p);
+                                }
                             }
                         }
+                    };
+                    add(first);
+                    // Coalesce a burst of events (a copy is several writes).
+                    while let Ok(ev) = rx.recv_timeout(Duration::from_millis(40)) {
+                        add(ev);
                     }
-                };
-                add(first);
-                // Coalesce a burst of events (a copy is several writes).
-                while let Ok(ev) = rx.recv_timeout(Duration::from_millis(40)) {
-                    add(ev);
-                }
-                let Some(host) = weak.upgrade() else { break };
-                for p in paths {
-                    if is_plugin_file(&p) {
-                        host.reload_path(&p);
+                    let Some(host) = weak.upgrade() else { break };
+                    for p in paths {
+                        if is_plugin_file(&p) {
+                            host.reload_path(&p);
+                        }
                     }
                 }
-            }
-        })?;
+            })?;
         Ok(())
     }
 }

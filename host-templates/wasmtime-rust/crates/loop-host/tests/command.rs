@@ -7,7 +7,14 @@ fn command_gets_args_env_stdin_and_stdio_like_wasmtime_run() {
     let dir = tmpdir("cmd-args");
     let wasm = write(&dir, "cmd.wasm", &command());
     let (code, out, err) = run_host(
-        &["run", "--env", "FOO=bar", wasm.to_str().unwrap(), "a", "--b"],
+        &[
+            "run",
+            "--env",
+            "FOO=bar",
+            wasm.to_str().unwrap(),
+            "a",
+            "--b",
+        ],
         "from stdin",
         &[("LOOP_NO_CODE_CACHE", "1")],
     );
@@ -62,7 +69,11 @@ fn failing_exit_through_wasi_cli_exit_is_exit_status_1() {
     // `exit(err)`, which `wasmtime run` also reports as status 1.
     let dir = tmpdir("cmd-exit");
     let wasm = write(&dir, "cmd.wasm", &command());
-    let (code, out, _) = run_host(&["run", wasm.to_str().unwrap(), "7"], "", &[("LOOP_NO_CODE_CACHE", "1")]);
+    let (code, out, _) = run_host(
+        &["run", wasm.to_str().unwrap(), "7"],
+        "",
+        &[("LOOP_NO_CODE_CACHE", "1")],
+    );
     assert_eq!(code, 1);
     assert!(out.starts_with("cmd.wasm 7\n"));
 }
@@ -75,7 +86,14 @@ fn dir_is_preopened_and_cannot_be_escaped() {
     write(&dir, "secret.txt", b"secret\n");
     let data = format!("{}::/", dir.join("data").display());
     let (code, out, err) = run_host(
-        &["run", "--dir", &data, wasm.to_str().unwrap(), "cat", "in.txt"],
+        &[
+            "run",
+            "--dir",
+            &data,
+            wasm.to_str().unwrap(),
+            "cat",
+            "in.txt",
+        ],
         "",
         &[("LOOP_NO_CODE_CACHE", "1")],
     );
@@ -83,39 +101,67 @@ fn dir_is_preopened_and_cannot_be_escaped() {
     assert!(out.ends_with("file content\n"), "stdout: {out}");
 
     let (code, out, err) = run_host(
-        &["run", "--dir", &data, wasm.to_str().unwrap(), "cat", "../secret.txt"],
+        &[
+            "run",
+            "--dir",
+            &data,
+            wasm.to_str().unwrap(),
+            "cat",
+            "../secret.txt",
+        ],
         "",
         &[("LOOP_NO_CODE_CACHE", "1")],
     );
     assert_eq!(code, 1, "stdout: {out}");
     assert!(err.contains("open failed"), "stderr: {err}");
-    assert_eq!(out, "cmd.wasm cat ../secret.txt\n", "the file outside the dir was read");
+    assert_eq!(
+        out, "cmd.wasm cat ../secret.txt\n",
+        "the file outside the dir was read"
+    );
 }
 
 #[test]
 fn missing_file_is_one_clear_line() {
     let (code, _, err) = run_host(&["run", "/nonexistent/nope.wasm"], "", &[]);
     assert_eq!(code, 1);
-    assert_eq!(err.trim(), "loop-host: /nonexistent/nope.wasm: no such file");
+    assert_eq!(
+        err.trim(),
+        "loop-host: /nonexistent/nope.wasm: no such file"
+    );
 }
 
 #[test]
 fn garbage_file_error_names_the_file() {
     let dir = tmpdir("cmd-garbage");
     let bad = write(&dir, "garbage.wasm", b"\0asm\x01\0\0\0garbage");
-    let (code, _, err) = run_host(&["run", bad.to_str().unwrap()], "", &[("LOOP_NO_CODE_CACHE", "1")]);
+    let (code, _, err) = run_host(
+        &["run", bad.to_str().unwrap()],
+        "",
+        &[("LOOP_NO_CODE_CACHE", "1")],
+    );
     assert_eq!(code, 1);
     assert_eq!(err.lines().count(), 1, "stderr: {err}");
-    assert!(err.contains("garbage.wasm") && err.contains("is not a valid WebAssembly component"), "stderr: {err}");
+    assert!(
+        err.contains("garbage.wasm") && err.contains("is not a valid WebAssembly component"),
+        "stderr: {err}"
+    );
 }
 
 #[test]
 fn wat_component_without_entry_is_refused_by_name() {
     let dir = tmpdir("cmd-wat");
     let wat = write(&dir, "empty.wat", b"(component)");
-    let (code, _, err) = run_host(&["run", wat.to_str().unwrap()], "", &[("LOOP_NO_CODE_CACHE", "1")]);
+    let (code, _, err) = run_host(
+        &["run", wat.to_str().unwrap()],
+        "",
+        &[("LOOP_NO_CODE_CACHE", "1")],
+    );
     assert_eq!(code, 1);
-    assert!(err.contains("empty.wat") && err.contains("exports neither loop:app/entry@0.1.0 nor wasi:cli/run"), "stderr: {err}");
+    assert!(
+        err.contains("empty.wat")
+            && err.contains("exports neither loop:app/entry@0.1.0 nor wasi:cli/run"),
+        "stderr: {err}"
+    );
 }
 
 #[test]
@@ -135,13 +181,28 @@ fn code_cache_is_written_once_and_reused() {
     let wasm = write(&dir, "cmd.wasm", &command());
     let env = [("LOOP_CACHE_DIR", cache.to_str().unwrap())];
     let first = run_host(&["run", wasm.to_str().unwrap(), "x"], "", &env);
-    let entries: Vec<_> = std::fs::read_dir(cache.join("code")).unwrap().map(|e| e.unwrap().path()).collect();
+    let entries: Vec<_> = std::fs::read_dir(cache.join("code"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
-    let name = entries[0].file_name().unwrap().to_str().unwrap().to_string();
-    assert!(name.starts_with(&sha256_hex(&command())) && name.ends_with(".cwasm"), "{name}");
+    let name = entries[0]
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        name.starts_with(&sha256_hex(&command())) && name.ends_with(".cwasm"),
+        "{name}"
+    );
     let modified = std::fs::metadata(&entries[0]).unwrap().modified().unwrap();
     let second = run_host(&["run", wasm.to_str().unwrap(), "x"], "", &env);
     assert_eq!(first, second);
     assert_eq!(first.0, 0);
-    assert_eq!(std::fs::metadata(&entries[0]).unwrap().modified().unwrap(), modified, "cache entry rewritten");
+    assert_eq!(
+        std::fs::metadata(&entries[0]).unwrap().modified().unwrap(),
+        modified,
+        "cache entry rewritten"
+    );
 }

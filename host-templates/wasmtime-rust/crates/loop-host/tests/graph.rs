@@ -8,12 +8,18 @@ fn app_dir(tag: &str) -> std::path::PathBuf {
     let dir = tmpdir(tag);
     write(&dir, "components/greeter.wasm", &greeter());
     write(&dir, "components/formatter.wasm", &formatter("Hello, "));
-    write(&dir, "plugins/echo.wasm", &plugin("echo", "1.0.0", Behavior::Echo));
+    write(
+        &dir,
+        "plugins/echo.wasm",
+        &plugin("echo", "1.0.0", Behavior::Echo),
+    );
     dir
 }
 
 fn greeter_components(dir: &Path, greeter_sha: Option<String>) -> serde_json::Value {
-    let sha = greeter_sha.unwrap_or_else(|| sha256_hex(&std::fs::read(dir.join("components/greeter.wasm")).unwrap()));
+    let sha = greeter_sha.unwrap_or_else(|| {
+        sha256_hex(&std::fs::read(dir.join("components/greeter.wasm")).unwrap())
+    });
     json!([
         { "name": "greeter", "class": "core", "trust": "trusted",
           "path": "components/greeter.wasm", "sha256": sha,
@@ -39,7 +45,12 @@ const QUIET_NO_CACHE: [(&str, &str); 1] = [("LOOP_NO_CODE_CACHE", "1")];
 #[test]
 fn app_runs_core_with_default_component_plugin_and_config() {
     let dir = app_dir("graph-ok");
-    let g = graph(&dir, "greeter", greeter_components(&dir, None), plugins_section());
+    let g = graph(
+        &dir,
+        "greeter",
+        greeter_components(&dir, None),
+        plugins_section(),
+    );
     let (code, out, err) = run_host(&["run", g.to_str().unwrap()], "", &QUIET_NO_CACHE);
     assert_eq!(code, 0, "stderr: {err}");
     assert_eq!(
@@ -51,7 +62,12 @@ fn app_runs_core_with_default_component_plugin_and_config() {
 #[test]
 fn app_dir_argument_finds_app_loop_json() {
     let dir = app_dir("graph-dir");
-    graph(&dir, "greeter", greeter_components(&dir, None), plugins_section());
+    graph(
+        &dir,
+        "greeter",
+        greeter_components(&dir, None),
+        plugins_section(),
+    );
     let (code, out, err) = run_host(&["run", dir.to_str().unwrap()], "", &QUIET_NO_CACHE);
     assert_eq!(code, 0, "stderr: {err}");
     assert!(out.contains("Hello, world!"));
@@ -60,11 +76,21 @@ fn app_dir_argument_finds_app_loop_json() {
 #[test]
 fn sha256_mismatch_is_refused_before_anything_runs() {
     let dir = app_dir("graph-sha");
-    let g = graph(&dir, "greeter", greeter_components(&dir, Some("0".repeat(64))), plugins_section());
+    let g = graph(
+        &dir,
+        "greeter",
+        greeter_components(&dir, Some("0".repeat(64))),
+        plugins_section(),
+    );
     let (code, out, err) = run_host(&["run", g.to_str().unwrap()], "", &QUIET_NO_CACHE);
     assert_eq!(code, 1);
     assert!(out.is_empty(), "stdout: {out}");
-    assert!(err.contains("greeter.wasm: sha256 mismatch for component 'greeter': app.loop.json expects 0000"), "stderr: {err}");
+    assert!(
+        err.contains(
+            "greeter.wasm: sha256 mismatch for component 'greeter': app.loop.json expects 0000"
+        ),
+        "stderr: {err}"
+    );
 }
 
 #[test]
@@ -105,7 +131,12 @@ fn trusted_component_granted_process_is_linked() {
 fn untrusted_plugin_importing_process_is_refused_and_the_app_still_serves() {
     let dir = app_dir("graph-bad-plugin");
     write(&dir, "plugins/bad.wasm", &plugin_importing_process("bad"));
-    let g = graph(&dir, "greeter", greeter_components(&dir, None), plugins_section());
+    let g = graph(
+        &dir,
+        "greeter",
+        greeter_components(&dir, None),
+        plugins_section(),
+    );
     let (code, out, err) = run_host(&["run", g.to_str().unwrap()], "", &QUIET_NO_CACHE);
     assert_eq!(code, 0, "stderr: {err}");
     assert!(
@@ -119,10 +150,18 @@ fn untrusted_plugin_importing_process_is_refused_and_the_app_still_serves() {
 fn missing_plugin_is_an_err_for_the_caller() {
     let dir = app_dir("graph-no-plugin");
     std::fs::remove_file(dir.join("plugins/echo.wasm")).unwrap();
-    let g = graph(&dir, "greeter", greeter_components(&dir, None), plugins_section());
+    let g = graph(
+        &dir,
+        "greeter",
+        greeter_components(&dir, None),
+        plugins_section(),
+    );
     let (code, out, err) = run_host(&["run", g.to_str().unwrap()], "", &QUIET_NO_CACHE);
     assert_eq!(code, 0, "stderr: {err}");
-    assert!(out.contains("[greeter] error: no plugin named 'echo'"), "stdout: {out}");
+    assert!(
+        out.contains("[greeter] error: no plugin named 'echo'"),
+        "stdout: {out}"
+    );
 }
 
 #[test]
@@ -149,26 +188,43 @@ fn entry_err_is_reported_with_the_component_name() {
     );
     let (code, _, err) = run_host(&["run", g.to_str().unwrap()], "", &QUIET_NO_CACHE);
     assert_eq!(code, 1);
-    assert_eq!(err.trim(), "loop-host: component 'app' failed: boom happened");
+    assert_eq!(
+        err.trim(),
+        "loop-host: component 'app' failed: boom happened"
+    );
 }
 
 #[test]
 fn bad_graph_fields_are_named() {
     let dir = tmpdir("graph-bad");
-    let g = write(&dir, "app.loop.json", br#"{"format":"loop.app/9","app":{"name":"x","entry":"a"},"components":[]}"#);
+    let g = write(
+        &dir,
+        "app.loop.json",
+        br#"{"format":"loop.app/9","app":{"name":"x","entry":"a"},"components":[]}"#,
+    );
     let (code, _, err) = run_host(&["run", g.to_str().unwrap()], "", &[]);
     assert_eq!(code, 1);
-    assert!(err.contains("app.loop.json: field 'format' is 'loop.app/9', expected 'loop.app/1'"), "stderr: {err}");
+    assert!(
+        err.contains("app.loop.json: field 'format' is 'loop.app/9', expected 'loop.app/1'"),
+        "stderr: {err}"
+    );
 
     let g = write(&dir, "app.loop.json", br#"{"format":"loop.app/1","app":{"name":"x","entry":"a"},"components":[{"name":"a","path":"a.wasm"}],"capabilities":{"loop:log":{"provider":"console"}}}"#);
     let (code, _, err) = run_host(&["run", g.to_str().unwrap()], "", &[]);
     assert_eq!(code, 1);
     assert!(err.contains("capabilities.\"loop:log\".provider 'console' is not a native provider (expected one of: stdout, file, jsonl)"), "stderr: {err}");
 
-    let g = write(&dir, "app.loop.json", br#"{"format":"loop.app/1","app":{"name":"x"},"components":[]}"#);
+    let g = write(
+        &dir,
+        "app.loop.json",
+        br#"{"format":"loop.app/1","app":{"name":"x"},"components":[]}"#,
+    );
     let (code, _, err) = run_host(&["run", g.to_str().unwrap()], "", &[]);
     assert_eq!(code, 1);
-    assert!(err.contains("invalid resolved graph: missing field `entry`"), "stderr: {err}");
+    assert!(
+        err.contains("invalid resolved graph: missing field `entry`"),
+        "stderr: {err}"
+    );
 }
 
 #[test]
@@ -181,7 +237,10 @@ fn jsonl_log_provider_writes_json_lines_to_its_file() {
     assert_eq!(code, 0, "stderr: {err}");
     assert!(out.is_empty());
     let text = std::fs::read_to_string(dir.join("logs/app.jsonl")).unwrap();
-    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[1]["message"], "Hello, world!");
     assert_eq!(lines[1]["component"], "greeter");
@@ -208,22 +267,44 @@ fn reload_rereads_the_graph_and_keeps_the_running_one_when_the_new_one_is_bad() 
     use loop_host::{App, Runtime};
     use std::sync::Arc;
     let dir = app_dir("graph-reload");
-    let g = graph(&dir, "greeter", greeter_components(&dir, None), plugins_section());
+    let g = graph(
+        &dir,
+        "greeter",
+        greeter_components(&dir, None),
+        plugins_section(),
+    );
     let app = App::load_graph(Arc::new(Runtime::new(None).unwrap()), &g).unwrap();
     let plugins = app.plugins.clone().unwrap();
     assert_eq!(plugins.names(), vec!["echo"]);
 
-    write(&dir, "plugins2/other.wasm", &plugin("other", "1.0.0", Behavior::Reply("o")));
+    write(
+        &dir,
+        "plugins2/other.wasm",
+        &plugin("other", "1.0.0", Behavior::Reply("o")),
+    );
     let mut extra = plugins_section();
     extra["plugins"]["dir"] = json!("plugins2");
-    graph(&dir, "greeter", greeter_components(&dir, None), extra.clone());
+    graph(
+        &dir,
+        "greeter",
+        greeter_components(&dir, None),
+        extra.clone(),
+    );
     app.reload().unwrap();
     assert_eq!(plugins.names(), vec!["other"]);
     assert_eq!(plugins.call("other", "").unwrap(), "o");
 
-    graph(&dir, "greeter", greeter_components(&dir, Some("1".repeat(64))), plugins_section());
+    graph(
+        &dir,
+        "greeter",
+        greeter_components(&dir, Some("1".repeat(64))),
+        plugins_section(),
+    );
     let err = loop_host::one_line(&app.reload().unwrap_err());
-    assert!(err.contains("sha256 mismatch for component 'greeter'"), "{err}");
+    assert!(
+        err.contains("sha256 mismatch for component 'greeter'"),
+        "{err}"
+    );
     assert_eq!(plugins.names(), vec!["other"]);
     assert_eq!(app.run(&Default::default()).unwrap(), 0);
 }

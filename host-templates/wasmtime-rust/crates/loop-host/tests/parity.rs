@@ -14,7 +14,11 @@ fn wasmtime() -> PathBuf {
     }
     let root = loop_host::engine::cache_root().expect("HOME or LOOP_CACHE_DIR");
     let p = root.join("tools/bin/wasmtime");
-    assert!(p.is_file(), "wasmtime-cli 48 not found at {} (set LOOP_WASMTIME)", p.display());
+    assert!(
+        p.is_file(),
+        "wasmtime-cli 48 not found at {} (set LOOP_WASMTIME)",
+        p.display()
+    );
     p
 }
 
@@ -27,7 +31,12 @@ fn run(program: &PathBuf, args: &[&str], input: &str) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -66,16 +75,27 @@ fn wasi_command_behaves_the_same_as_under_wasmtime_run() {
 #[test]
 #[ignore = "needs wasmtime-cli 48 (LOOP_WASMTIME or $LOOP_CACHE_DIR/tools/bin/wasmtime)"]
 fn rust_example_command_behaves_the_same_as_under_wasmtime_run() {
-    let hello = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../../examples/components/hello-rust/dist/hello.wasm");
-    assert!(hello.is_file(), "build it first: tools/rust-guest/build.sh examples/components/hello-rust");
+    let hello = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../../examples/components/hello-rust/dist/hello.wasm");
+    assert!(
+        hello.is_file(),
+        "build it first: tools/rust-guest/build.sh examples/components/hello-rust"
+    );
     let wasmtime = wasmtime();
     let host = PathBuf::from(env!("CARGO_BIN_EXE_loop-host"));
     let h = hello.to_str().unwrap();
     for (args, input) in [
         (vec!["run", h, "a", "b"], ""),
-        (vec!["run", "--env", "NAME=x", h, "--env", "NAME", "--stdin"], "piped"),
+        (
+            vec!["run", "--env", "NAME=x", h, "--env", "NAME", "--stdin"],
+            "piped",
+        ),
         (vec!["run", h, "--exit", "3"], ""),
     ] {
-        assert_eq!(run(&host, &args, input), run(&wasmtime, &args, input), "for {args:?}");
+        assert_eq!(
+            run(&host, &args, input),
+            run(&wasmtime, &args, input),
+            "for {args:?}"
+        );
     }
 }

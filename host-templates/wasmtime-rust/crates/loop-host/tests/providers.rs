@@ -33,7 +33,11 @@ fn host_dir_denies_parent_absolute_and_symlink_escapes() {
     {
         assert!(is_denied(fs.read("link")), "{:?}", fs.read("link"));
         assert!(is_denied(fs.read("rellink")), "{:?}", fs.read("rellink"));
-        assert!(is_denied(fs.read("dirlink/secret.txt")), "{:?}", fs.read("dirlink/secret.txt"));
+        assert!(
+            is_denied(fs.read("dirlink/secret.txt")),
+            "{:?}",
+            fs.read("dirlink/secret.txt")
+        );
         let w = fs.write("dirlink/planted.txt", b"x");
         assert!(matches!(w, Err(FsError::Denied(_))), "{w:?}");
         assert!(!dir.join("planted.txt").exists());
@@ -84,7 +88,10 @@ fn serve_once(body: &'static str) -> u16 {
         if let Ok((mut s, _)) = listener.accept() {
             let mut buf = [0u8; 4096];
             let _ = s.read(&mut buf);
-            let resp = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Test: yes\r\nConnection: close\r\n\r\n{body}", body.len());
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Test: yes\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
             let _ = s.write_all(resp.as_bytes());
         }
     });
@@ -92,7 +99,12 @@ fn serve_once(body: &'static str) -> u16 {
 }
 
 fn get(url: &str) -> Request {
-    Request { method: "GET".into(), url: url.into(), headers: vec![], body: None }
+    Request {
+        method: "GET".into(),
+        url: url.into(),
+        headers: vec![],
+        body: None,
+    }
 }
 
 #[test]
@@ -102,15 +114,34 @@ fn http_fetches_allowed_origins_and_denies_others_as_errors() {
     let resp = fetch(&policy, get(&format!("http://127.0.0.1:{port}/hello"))).unwrap();
     assert_eq!(resp.status, 200);
     assert_eq!(resp.body, b"hello from server");
-    assert!(resp.headers.iter().any(|(k, v)| k == "x-test" && v == "yes"));
+    assert!(
+        resp.headers
+            .iter()
+            .any(|(k, v)| k == "x-test" && v == "yes")
+    );
 
     let other = format!("http://127.0.0.1:{}/x", port.wrapping_add(1));
     assert!(matches!(fetch(&policy, get(&other)), Err(HttpError::Denied(u)) if u == other));
-    assert!(matches!(fetch(&policy, get(&format!("http://localhost:{port}/"))), Err(HttpError::Denied(_))));
-    assert!(matches!(fetch(&policy, get(&format!("https://127.0.0.1:{port}/"))), Err(HttpError::Denied(_))));
-    assert!(matches!(fetch(&policy, get("ftp://127.0.0.1/")), Err(HttpError::InvalidUrl(_))));
-    assert!(matches!(fetch(&policy, get("not a url")), Err(HttpError::InvalidUrl(_))));
-    assert!(matches!(fetch(&OriginPolicy::deny_all(), get("https://example.com/")), Err(HttpError::Denied(_))));
+    assert!(matches!(
+        fetch(&policy, get(&format!("http://localhost:{port}/"))),
+        Err(HttpError::Denied(_))
+    ));
+    assert!(matches!(
+        fetch(&policy, get(&format!("https://127.0.0.1:{port}/"))),
+        Err(HttpError::Denied(_))
+    ));
+    assert!(matches!(
+        fetch(&policy, get("ftp://127.0.0.1/")),
+        Err(HttpError::InvalidUrl(_))
+    ));
+    assert!(matches!(
+        fetch(&policy, get("not a url")),
+        Err(HttpError::InvalidUrl(_))
+    ));
+    assert!(matches!(
+        fetch(&OriginPolicy::deny_all(), get("https://example.com/")),
+        Err(HttpError::Denied(_))
+    ));
 }
 
 #[test]
@@ -119,7 +150,10 @@ fn http_network_failure_is_an_error_not_a_trap() {
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let policy = OriginPolicy::new(&["*".to_string()]).unwrap();
-    assert!(matches!(fetch(&policy, get(&format!("http://127.0.0.1:{port}/"))), Err(HttpError::Network(_))));
+    assert!(matches!(
+        fetch(&policy, get(&format!("http://127.0.0.1:{port}/"))),
+        Err(HttpError::Network(_))
+    ));
 }
 
 #[test]
@@ -137,5 +171,8 @@ fn file_kv_persists_per_component_and_limits_sizes() {
     assert_eq!(again.get("plugin", "a/1").unwrap(), Some(b"other".to_vec()));
     assert_eq!(again.get("core", "b").unwrap(), None);
     assert_eq!(again.keys("core", "a/").unwrap(), vec!["a/1", "a/2"]);
-    assert!(matches!(again.set("core", "big".into(), vec![0; 2 * 1024 * 1024]), Err(KvError::TooLarge(_))));
+    assert!(matches!(
+        again.set("core", "big".into(), vec![0; 2 * 1024 * 1024]),
+        Err(KvError::TooLarge(_))
+    ));
 }

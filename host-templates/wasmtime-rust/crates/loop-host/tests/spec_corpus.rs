@@ -21,7 +21,11 @@ fn corpus_graphs(platform: &str) -> Vec<PathBuf> {
         }
     }
     out.sort();
-    assert!(!out.is_empty(), "no expected.{platform}*.json graphs under {}", valid.display());
+    assert!(
+        !out.is_empty(),
+        "no expected.{platform}*.json graphs under {}",
+        valid.display()
+    );
     out
 }
 
@@ -31,8 +35,15 @@ fn loads_every_native_graph_of_the_spec_corpus_and_finds_its_components() {
         let graph = Graph::load(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         assert!(!graph.components.is_empty(), "{}", file.display());
         for c in &graph.components {
-            let bytes = std::fs::read(graph.resolve(&c.path)).unwrap_or_else(|e| panic!("{}: component '{}': {e}", file.display(), c.name));
-            assert_eq!(c.sha256.as_deref(), Some(sha256_hex(&bytes).as_str()), "{}: component '{}'", file.display(), c.name);
+            let bytes = std::fs::read(graph.resolve(&c.path))
+                .unwrap_or_else(|e| panic!("{}: component '{}': {e}", file.display(), c.name));
+            assert_eq!(
+                c.sha256.as_deref(),
+                Some(sha256_hex(&bytes).as_str()),
+                "{}: component '{}'",
+                file.display(),
+                c.name
+            );
         }
     }
 }
@@ -40,7 +51,14 @@ fn loads_every_native_graph_of_the_spec_corpus_and_finds_its_components() {
 #[test]
 fn refuses_every_web_graph_of_the_spec_corpus_with_a_hint_to_resolve_for_native() {
     for file in corpus_graphs("web") {
-        let err = Graph::load(&file).err().unwrap_or_else(|| panic!("{} loaded as a native graph", file.display())).to_string();
-        assert!(err.contains("field 'platform' is 'web'") && err.contains("resolve the app for native"), "{}: {err}", file.display());
+        let err = Graph::load(&file)
+            .err()
+            .unwrap_or_else(|| panic!("{} loaded as a native graph", file.display()))
+            .to_string();
+        assert!(
+            err.contains("field 'platform' is 'web'") && err.contains("resolve the app for native"),
+            "{}: {err}",
+            file.display()
+        );
     }
 }

@@ -31,7 +31,10 @@ fn wait_exit(mut child: std::process::Child, what: &str) -> (i32, String, String
         if start.elapsed() > Duration::from_secs(60) {
             child.kill().unwrap();
             let out = child.wait_with_output().unwrap();
-            panic!("{what}: host still running; stderr: {}", String::from_utf8_lossy(&out.stderr));
+            panic!(
+                "{what}: host still running; stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -40,7 +43,11 @@ fn wait_exit(mut child: std::process::Child, what: &str) -> (i32, String, String
 fn app(tag: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     let dir = tmpdir(tag);
     let core = write(&dir, "core.wasm", &core_until_stop());
-    write(&dir, "plugins/p.wasm", &plugin("p", "1.0.0", Behavior::Reply("v1")));
+    write(
+        &dir,
+        "plugins/p.wasm",
+        &plugin("p", "1.0.0", Behavior::Reply("v1")),
+    );
     let g = graph(
         &dir,
         "core",
@@ -65,24 +72,39 @@ fn replacing_a_plugin_file_swaps_it_in_the_running_host_without_failed_calls() {
     // The core stops on the first failed call, so exit 0 means every call succeeded.
     assert_eq!(code, 0, "stderr: {err}");
     assert_eq!(out, "[core] info: stopped after the swap\n");
-    assert!(err.contains("plugin 'p' swapped to version 2.0.0"), "stderr: {err}");
+    assert!(
+        err.contains("plugin 'p' swapped to version 2.0.0"),
+        "stderr: {err}"
+    );
 }
 
 #[cfg(unix)]
 #[test]
 fn sighup_reloads_the_graph_in_the_running_host() {
     let (dir, g) = app("swap-hup");
-    write(&dir, "plugins2/p.wasm", &plugin("p", "9.0.0", Behavior::Reply("stop")));
+    write(
+        &dir,
+        "plugins2/p.wasm",
+        &plugin("p", "9.0.0", Behavior::Reply("stop")),
+    );
     let child = spawn_host(&g);
     // Give the host time to load (a SIGHUP during loading is ignored, so this only needs to be
     // generous, not exact).
     std::thread::sleep(Duration::from_millis(1500));
-    let text = std::fs::read_to_string(&g).unwrap().replace("\"dir\": \"plugins\"", "\"dir\": \"plugins2\"");
+    let text = std::fs::read_to_string(&g)
+        .unwrap()
+        .replace("\"dir\": \"plugins\"", "\"dir\": \"plugins2\"");
     std::fs::write(&g, text).unwrap();
-    let status = Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let (code, out, err) = wait_exit(child, "sighup");
     assert_eq!(code, 0, "exit {code}, stderr: {err}");
     assert_eq!(out, "[core] info: stopped after the swap\n");
-    assert!(err.contains("plugin 'p' loaded, version 9.0.0"), "stderr: {err}");
+    assert!(
+        err.contains("plugin 'p' loaded, version 9.0.0"),
+        "stderr: {err}"
+    );
 }

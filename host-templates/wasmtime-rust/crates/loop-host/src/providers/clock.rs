@@ -12,7 +12,10 @@ fn origin() -> Instant {
 
 impl Host for StoreState {
     fn now(&mut self) -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
     }
 
     fn monotonic(&mut self) -> u64 {

@@ -29,10 +29,14 @@ fn lexical(path: &str) -> Result<String, Error> {
             Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
             Component::CurDir => {}
             Component::ParentDir => {
-                return Err(Error::Denied(format!("{path}: '..' leaves the component's root")));
+                return Err(Error::Denied(format!(
+                    "{path}: '..' leaves the component's root"
+                )));
             }
             Component::RootDir | Component::Prefix(_) => {
-                return Err(Error::Denied(format!("{path}: absolute paths are not allowed")));
+                return Err(Error::Denied(format!(
+                    "{path}: absolute paths are not allowed"
+                )));
             }
         }
     }
@@ -62,7 +66,10 @@ impl FsBackend {
             .map_err(|e| wasmtime::format_err!("cannot create fs root {}: {e}", root.display()))?;
         let dir = Dir::open_ambient_dir(root, ambient_authority())
             .map_err(|e| wasmtime::format_err!("cannot open fs root {}: {e}", root.display()))?;
-        Ok(FsBackend::HostDir { root: root.to_path_buf(), dir })
+        Ok(FsBackend::HostDir {
+            root: root.to_path_buf(),
+            dir,
+        })
     }
 
     pub fn memory() -> FsBackend {
@@ -72,7 +79,8 @@ impl FsBackend {
     pub fn from_spec(provider: &str, root: Option<PathBuf>) -> wasmtime::Result<FsBackend> {
         match provider {
             "host-dir" => {
-                let root = root.ok_or_else(|| wasmtime::format_err!("provider 'host-dir' needs a 'root'"))?;
+                let root = root
+                    .ok_or_else(|| wasmtime::format_err!("provider 'host-dir' needs a 'root'"))?;
                 FsBackend::host_dir(&root)
             }
             "memory" => Ok(FsBackend::memory()),
@@ -97,7 +105,12 @@ impl FsBackend {
                 }
                 dir.read(&rel).map_err(|e| map_io(path, e))
             }
-            FsBackend::Memory(m) => m.lock().unwrap().get(&rel).cloned().ok_or(Error::NotFound(path.to_string())),
+            FsBackend::Memory(m) => m
+                .lock()
+                .unwrap()
+                .get(&rel)
+                .cloned()
+                .ok_or(Error::NotFound(path.to_string())),
         }
     }
 
@@ -108,7 +121,10 @@ impl FsBackend {
         }
         match self {
             FsBackend::HostDir { dir, .. } => {
-                if let Some(parent) = Path::new(&rel).parent().filter(|p| !p.as_os_str().is_empty()) {
+                if let Some(parent) = Path::new(&rel)
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                {
                     if let Err(e) = dir.create_dir_all(parent) {
                         // A symlink leading out of the root shows up as "exists"; resolving it
                         // tells the real reason (an escape is refused as denied).
@@ -128,17 +144,30 @@ impl FsBackend {
     }
 
     pub fn list(&self, dir_path: &str) -> Vec<String> {
-        let Ok(rel) = lexical(dir_path) else { return Vec::new() };
+        let Ok(rel) = lexical(dir_path) else {
+            return Vec::new();
+        };
         let mut names = match self {
             FsBackend::HostDir { dir, .. } => {
-                let entries = if rel.is_empty() { dir.entries() } else { dir.read_dir(&rel) };
+                let entries = if rel.is_empty() {
+                    dir.entries()
+                } else {
+                    dir.read_dir(&rel)
+                };
                 match entries {
-                    Ok(it) => it.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
+                    Ok(it) => it
+                        .filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect(),
                     Err(_) => Vec::new(),
                 }
             }
             FsBackend::Memory(m) => {
-                let prefix = if rel.is_empty() { String::new() } else { format!("{rel}/") };
+                let prefix = if rel.is_empty() {
+                    String::new()
+                } else {
+                    format!("{rel}/")
+                };
                 let mut set = std::collections::BTreeSet::new();
                 for key in m.lock().unwrap().keys() {
                     if let Some(rest) = key.strip_prefix(&prefix) {
@@ -160,7 +189,12 @@ impl FsBackend {
         match self {
             FsBackend::HostDir { dir, .. } => {
                 let meta = dir.symlink_metadata(&rel).map_err(|e| map_io(path, e))?;
-                if meta.is_dir() { dir.remove_dir(&rel) } else { dir.remove_file(&rel) }.map_err(|e| map_io(path, e))
+                if meta.is_dir() {
+                    dir.remove_dir(&rel)
+                } else {
+                    dir.remove_file(&rel)
+                }
+                .map_err(|e| map_io(path, e))
             }
             FsBackend::Memory(m) => {
                 let mut m = m.lock().unwrap();
@@ -181,14 +215,20 @@ impl FsBackend {
             FsBackend::HostDir { dir, .. } => rel.is_empty() || dir.metadata(&rel).is_ok(),
             FsBackend::Memory(m) => {
                 let m = m.lock().unwrap();
-                rel.is_empty() || m.contains_key(&rel) || m.keys().any(|k| k.starts_with(&format!("{rel}/")))
+                rel.is_empty()
+                    || m.contains_key(&rel)
+                    || m.keys().any(|k| k.starts_with(&format!("{rel}/")))
             }
         }
     }
 }
 
 fn backend(state: &StoreState) -> Result<&FsBackend, Error> {
-    state.providers.fs.as_ref().ok_or_else(|| Error::Denied("no loop:fs provider is configured for this app".into()))
+    state
+        .providers
+        .fs
+        .as_ref()
+        .ok_or_else(|| Error::Denied("no loop:fs provider is configured for this app".into()))
 }
 
 impl Host for StoreState {

@@ -31,7 +31,8 @@ impl OriginPolicy {
                 p.any = true;
                 continue;
             }
-            let url = Url::parse(entry).map_err(|e| format!("'{entry}' is not an absolute URL: {e}"))?;
+            let url =
+                Url::parse(entry).map_err(|e| format!("'{entry}' is not an absolute URL: {e}"))?;
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
                 return Err(format!("'{entry}' must be an http:// or https:// origin"));
             }
@@ -46,21 +47,27 @@ impl OriginPolicy {
         }
         self.entries.iter().any(|e| {
             e.scheme() == url.scheme()
-                && e.host_str().map(str::to_ascii_lowercase) == url.host_str().map(str::to_ascii_lowercase)
+                && e.host_str().map(str::to_ascii_lowercase)
+                    == url.host_str().map(str::to_ascii_lowercase)
                 && e.port_or_known_default() == url.port_or_known_default()
                 && (e.path() == "/" || e.path().is_empty() || url.path().starts_with(e.path()))
         })
     }
 
     pub fn allows(&self, url: &str) -> bool {
-        Url::parse(url).map(|u| self.allows_url(&u)).unwrap_or(false)
+        Url::parse(url)
+            .map(|u| self.allows_url(&u))
+            .unwrap_or(false)
     }
 }
 
 pub fn fetch(policy: &OriginPolicy, req: Request) -> Result<Response, Error> {
     let url = Url::parse(&req.url).map_err(|e| Error::InvalidUrl(format!("{}: {e}", req.url)))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::InvalidUrl(format!("{}: only http and https are supported", req.url)));
+        return Err(Error::InvalidUrl(format!(
+            "{}: only http and https are supported",
+            req.url
+        )));
     }
     if !policy.allows_url(&url) {
         return Err(Error::Denied(req.url));
@@ -76,13 +83,19 @@ pub fn fetch(policy: &OriginPolicy, req: Request) -> Result<Response, Error> {
             Some(p) => format!("{host}:{p}"),
             None => host.to_string(),
         };
-        if !req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        if !req
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("host"))
+        {
             builder = builder.header("host", host);
         }
     }
     let body = http_body_util::Full::new(Bytes::from(req.body.unwrap_or_default()))
         .map_err(|never: std::convert::Infallible| match never {});
-    let request = builder.body(body).map_err(|e| Error::InvalidUrl(format!("{}: {e}", req.url)))?;
+    let request = builder
+        .body(body)
+        .map_err(|e| Error::InvalidUrl(format!("{}: {e}", req.url)))?;
     let options = wasmtime_wasi_http::RequestOptions {
         connect_timeout: Some(FETCH_TIMEOUT),
         first_byte_timeout: Some(FETCH_TIMEOUT),
@@ -97,7 +110,12 @@ pub fn fetch(policy: &OriginPolicy, req: Request) -> Result<Response, Error> {
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = resp
             .into_body()
@@ -107,7 +125,11 @@ pub fn fetch(policy: &OriginPolicy, req: Request) -> Result<Response, Error> {
             .to_bytes()
             .to_vec();
         conn.abort();
-        Ok(Response { status, headers, body })
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     };
     wasmtime_wasi::runtime::in_tokio(async move {
         match tokio::time::timeout(FETCH_TIMEOUT, work).await {

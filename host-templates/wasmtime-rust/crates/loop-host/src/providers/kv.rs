@@ -25,12 +25,18 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
 }
 
 impl KvBackend {
     pub fn memory() -> KvBackend {
-        KvBackend { dir: None, spaces: Mutex::new(HashMap::new()) }
+        KvBackend {
+            dir: None,
+            spaces: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn from_spec(provider: &str, path: Option<PathBuf>) -> Result<KvBackend, String> {
@@ -38,32 +44,52 @@ impl KvBackend {
             "memory" => Ok(KvBackend::memory()),
             "file" => {
                 let dir = path.ok_or("provider 'file' needs a 'path' (a directory)")?;
-                std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                Ok(KvBackend { dir: Some(dir), spaces: Mutex::new(HashMap::new()) })
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                Ok(KvBackend {
+                    dir: Some(dir),
+                    spaces: Mutex::new(HashMap::new()),
+                })
             }
-            other => Err(format!("unknown kv provider '{other}' (expected file or memory)")),
+            other => Err(format!(
+                "unknown kv provider '{other}' (expected file or memory)"
+            )),
         }
     }
 
     fn file_of(&self, component: &str) -> Option<PathBuf> {
         let safe: String = component
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         self.dir.as_ref().map(|d| d.join(format!("{safe}.json")))
     }
 
-    fn with<R>(&self, component: &str, f: impl FnOnce(&mut Namespace) -> Result<(R, bool), Error>) -> Result<R, Error> {
+    fn with<R>(
+        &self,
+        component: &str,
+        f: impl FnOnce(&mut Namespace) -> Result<(R, bool), Error>,
+    ) -> Result<R, Error> {
         let mut spaces = self.spaces.lock().unwrap();
         if !spaces.contains_key(component) {
             let mut ns = Namespace::new();
             if let Some(file) = self.file_of(component) {
                 match std::fs::read_to_string(&file) {
                     Ok(text) => {
-                        let map: BTreeMap<String, String> = serde_json::from_str(&text)
-                            .map_err(|e| Error::Io(format!("{}: corrupt kv file: {e}", file.display())))?;
+                        let map: BTreeMap<String, String> =
+                            serde_json::from_str(&text).map_err(|e| {
+                                Error::Io(format!("{}: corrupt kv file: {e}", file.display()))
+                            })?;
                         for (k, v) in map {
-                            let v = unhex(&v).ok_or_else(|| Error::Io(format!("{}: corrupt value for '{k}'", file.display())))?;
+                            let v = unhex(&v).ok_or_else(|| {
+                                Error::Io(format!("{}: corrupt value for '{k}'", file.display()))
+                            })?;
                             ns.insert(k, v);
                         }
                     }
@@ -78,7 +104,8 @@ impl KvBackend {
         if changed {
             if let Some(file) = self.file_of(component) {
                 let map: BTreeMap<&String, String> = ns.iter().map(|(k, v)| (k, hex(v))).collect();
-                let text = serde_json::to_string_pretty(&map).map_err(|e| Error::Io(e.to_string()))?;
+                let text =
+                    serde_json::to_string_pretty(&map).map_err(|e| Error::Io(e.to_string()))?;
                 let tmp = file.with_extension(format!("json.{}.tmp", std::process::id()));
                 std::fs::write(&tmp, text)
                     .and_then(|_| std::fs::rename(&tmp, &file))
@@ -94,10 +121,16 @@ impl KvBackend {
 
     pub fn set(&self, component: &str, key: String, value: Vec<u8>) -> Result<(), Error> {
         if key.len() > MAX_KEY {
-            return Err(Error::TooLarge(format!("key of {} bytes (limit {MAX_KEY})", key.len())));
+            return Err(Error::TooLarge(format!(
+                "key of {} bytes (limit {MAX_KEY})",
+                key.len()
+            )));
         }
         if value.len() > MAX_VALUE {
-            return Err(Error::TooLarge(format!("value for '{key}' of {} bytes (limit {MAX_VALUE})", value.len())));
+            return Err(Error::TooLarge(format!(
+                "value for '{key}' of {} bytes (limit {MAX_VALUE})",
+                value.len()
+            )));
         }
         self.with(component, |ns| {
             ns.insert(key, value);
@@ -113,7 +146,15 @@ impl KvBackend {
     }
 
     pub fn keys(&self, component: &str, prefix: &str) -> Result<Vec<String>, Error> {
-        self.with(component, |ns| Ok((ns.keys().filter(|k| k.starts_with(prefix)).cloned().collect(), false)))
+        self.with(component, |ns| {
+            Ok((
+                ns.keys()
+                    .filter(|k| k.starts_with(prefix))
+                    .cloned()
+                    .collect(),
+                false,
+            ))
+        })
     }
 }
 

@@ -52,10 +52,17 @@ fn open_append(path: &PathBuf) -> Result<std::fs::File, String> {
 
 impl LogSink {
     pub fn stdout() -> LogSink {
-        LogSink { target: Target::Stdout, min: 0 }
+        LogSink {
+            target: Target::Stdout,
+            min: 0,
+        }
     }
 
-    pub fn from_spec(provider: &str, path: Option<PathBuf>, level: Option<&str>) -> Result<LogSink, String> {
+    pub fn from_spec(
+        provider: &str,
+        path: Option<PathBuf>,
+        level: Option<&str>,
+    ) -> Result<LogSink, String> {
         let min = match level {
             None => 0,
             Some("trace") => 0,
@@ -63,7 +70,11 @@ impl LogSink {
             Some("info") => 2,
             Some("warn") => 3,
             Some("error") => 4,
-            Some(other) => return Err(format!("level '{other}' is not one of trace, debug, info, warn, error")),
+            Some(other) => {
+                return Err(format!(
+                    "level '{other}' is not one of trace, debug, info, warn, error"
+                ));
+            }
         };
         let target = match provider {
             "stdout" => Target::Stdout,
@@ -75,7 +86,11 @@ impl LogSink {
                 Some(p) => Some(Mutex::new(open_append(&p)?)),
                 None => None,
             }),
-            other => return Err(format!("unknown log provider '{other}' (expected stdout, file or jsonl)")),
+            other => {
+                return Err(format!(
+                    "unknown log provider '{other}' (expected stdout, file or jsonl)"
+                ));
+            }
         };
         Ok(LogSink { target, min })
     }

@@ -37,28 +37,47 @@ impl Providers {
         let cap = |name: &str| graph.capabilities.get(name);
         let log = match cap("loop:log") {
             None => log::LogSink::stdout(),
-            Some(spec) => log::LogSink::from_spec(&spec.provider, spec.str_key("path").map(|p| graph.resolve(p)), spec.str_key("level"))
-                .map_err(|e| format_err!("{f}: capabilities.\"loop:log\": {e}"))?,
+            Some(spec) => log::LogSink::from_spec(
+                &spec.provider,
+                spec.str_key("path").map(|p| graph.resolve(p)),
+                spec.str_key("level"),
+            )
+            .map_err(|e| format_err!("{f}: capabilities.\"loop:log\": {e}"))?,
         };
         let fs = match cap("loop:fs") {
             None => None,
             Some(spec) => Some(
-                fs::FsBackend::from_spec(&spec.provider, spec.str_key("root").map(|p| graph.resolve(p)))
-                    .map_err(|e| format_err!("{f}: capabilities.\"loop:fs\": {e}"))?,
+                fs::FsBackend::from_spec(
+                    &spec.provider,
+                    spec.str_key("root").map(|p| graph.resolve(p)),
+                )
+                .map_err(|e| format_err!("{f}: capabilities.\"loop:fs\": {e}"))?,
             ),
         };
         let kv = match cap("loop:kv") {
             None => kv::KvBackend::memory(),
-            Some(spec) => kv::KvBackend::from_spec(&spec.provider, spec.str_key("path").map(|p| graph.resolve(p)))
-                .map_err(|e| format_err!("{f}: capabilities.\"loop:kv\": {e}"))?,
+            Some(spec) => kv::KvBackend::from_spec(
+                &spec.provider,
+                spec.str_key("path").map(|p| graph.resolve(p)),
+            )
+            .map_err(|e| format_err!("{f}: capabilities.\"loop:kv\": {e}"))?,
         };
         let http = Arc::new(match cap("loop:http") {
             None => http::OriginPolicy::deny_all(),
             Some(spec) => http::OriginPolicy::new(&spec.list_key("allow"))
                 .map_err(|e| format_err!("{f}: capabilities.\"loop:http\".allow: {e}"))?,
         });
-        let process_allow = cap("loop:process").filter(|s| s.extra.contains_key("allow")).map(|s| s.list_key("allow"));
-        Ok(Providers { log, fs, kv, http, process_allow, base_dir: graph.base_dir.clone() })
+        let process_allow = cap("loop:process")
+            .filter(|s| s.extra.contains_key("allow"))
+            .map(|s| s.list_key("allow"));
+        Ok(Providers {
+            log,
+            fs,
+            kv,
+            http,
+            process_allow,
+            base_dir: graph.base_dir.clone(),
+        })
     }
 
     /// Providers for a component run on its own (`loop-host run x.wasm`): log to stdout, kv in

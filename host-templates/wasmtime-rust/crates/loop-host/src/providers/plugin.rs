@@ -11,7 +11,9 @@ impl Host for StoreState {
     fn call(&mut self, name: String, input: String) -> Result<String, String> {
         match &self.plugins {
             Some(p) => p.call(&name, &input),
-            None => Err(format!("no plugin named '{name}' (this app has no plugin directory)")),
+            None => Err(format!(
+                "no plugin named '{name}' (this app has no plugin directory)"
+            )),
         }
     }
 }

@@ -9,7 +9,9 @@ impl Host for StoreState {
     fn run(&mut self, program: String, args: Vec<String>) -> Result<Output, String> {
         if let Some(allowed) = &self.providers.process_allow {
             if !allowed.iter().any(|a| *a == program) {
-                return Err(format!("program '{program}' is not in the loop:process allow list"));
+                return Err(format!(
+                    "program '{program}' is not in the loop:process allow list"
+                ));
             }
         }
         let out = Command::new(&program)
@@ -17,6 +19,10 @@ impl Host for StoreState {
             .stdin(Stdio::null())
             .output()
             .map_err(|e| format!("cannot start '{program}': {e}"))?;
-        Ok(Output { status: out.status.code().unwrap_or(-1), stdout: out.stdout, stderr: out.stderr })
+        Ok(Output {
+            status: out.status.code().unwrap_or(-1),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        })
     }
 }

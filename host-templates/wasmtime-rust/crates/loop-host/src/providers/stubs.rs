@@ -32,7 +32,12 @@ pub fn unsupported_value(ty: &Type) -> Option<Val> {
 }
 
 /// Defines every function of the imported instance `name` (of type `ty`) as an `unsupported` stub.
-pub fn define(linker: &mut Linker<StoreState>, engine: &Engine, name: &str, ty: &ComponentInstance) -> Result<()> {
+pub fn define(
+    linker: &mut Linker<StoreState>,
+    engine: &Engine,
+    name: &str,
+    ty: &ComponentInstance,
+) -> Result<()> {
     let mut inst = linker.instance(name)?;
     for (fname, item) in ty.exports(engine) {
         if let ComponentItem::ComponentFunc(_) = item.ty {

@@ -76,16 +76,23 @@ world bad-core {
 pub fn component(core_wat: &str, world: &str) -> Vec<u8> {
     let mut resolve = Resolve::default();
     let (app, _) = resolve.push_dir(wit_dir()).expect("wit/ parses");
-    let fixtures = resolve.push_str("fixtures.wit", FIXTURE_WIT).expect("fixture WIT parses");
+    let fixtures = resolve
+        .push_str("fixtures.wit", FIXTURE_WIT)
+        .expect("fixture WIT parses");
     let world = if world.contains(':') {
         let (pkg, w) = world.split_once('/').unwrap();
-        let pkg_id = if pkg.starts_with("loop:app") { app } else { fixtures };
+        let pkg_id = if pkg.starts_with("loop:app") {
+            app
+        } else {
+            fixtures
+        };
         resolve.select_world(&[pkg_id], Some(w)).expect("world")
     } else {
         resolve.select_world(&[app], Some(world)).expect("world")
     };
     let mut module = wat::parse_str(core_wat).expect("core WAT parses");
-    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8).unwrap();
+    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
+        .unwrap();
     wit_component::ComponentEncoder::default()
         .module(&module)
         .unwrap()
@@ -134,11 +141,21 @@ pub fn plugin(name: &str, version: &str, behavior: Behavior) -> Vec<u8> {
     plugin_with(name, version, behavior, "", "loop:app/plugin")
 }
 
-pub fn plugin_with(name: &str, version: &str, behavior: Behavior, extra_imports: &str, world: &str) -> Vec<u8> {
+pub fn plugin_with(
+    name: &str,
+    version: &str,
+    behavior: Behavior,
+    extra_imports: &str,
+    world: &str,
+) -> Vec<u8> {
     let desc = "fixture plugin";
     let (reply_data, body) = match behavior {
         Behavior::Reply(text) | Behavior::Fail(text) => {
-            let disc = if matches!(behavior, Behavior::Fail(_)) { 1 } else { 0 };
+            let disc = if matches!(behavior, Behavior::Fail(_)) {
+                1
+            } else {
+                0
+            };
             (
                 format!("(data (i32.const 256) \"{}\")", wat_string(text)),
                 format!(
@@ -402,7 +419,12 @@ pub fn command() -> Vec<u8> {
 }
 
 /// Writes an app.loop.json (`components` as JSON values) into `dir`.
-pub fn graph(dir: &Path, entry: &str, components: serde_json::Value, extra: serde_json::Value) -> PathBuf {
+pub fn graph(
+    dir: &Path,
+    entry: &str,
+    components: serde_json::Value,
+    extra: serde_json::Value,
+) -> PathBuf {
     let mut g = serde_json::json!({
         "format": "loop.app/1",
         "app": { "name": "test", "entry": entry },
@@ -415,7 +437,11 @@ pub fn graph(dir: &Path, entry: &str, components: serde_json::Value, extra: serd
             g[k] = v;
         }
     }
-    write(dir, "app.loop.json", serde_json::to_string_pretty(&g).unwrap().as_bytes())
+    write(
+        dir,
+        "app.loop.json",
+        serde_json::to_string_pretty(&g).unwrap().as_bytes(),
+    )
 }
 
 /// Runs the host binary with `args`, stdin `input`; returns (exit code, stdout, stderr).
@@ -430,7 +456,12 @@ pub fn run_host(args: &[&str], input: &str, env: &[(&str, &str)]) -> (i32, Strin
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("loop-host starts");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
