@@ -134,6 +134,12 @@ fn plugin_settings(graph: &Graph, standalone: bool) -> Option<PluginSettings> {
 fn compile_all(rt: &Runtime, graph: &Graph, standalone: bool) -> Result<Vec<Compiled>> {
     let engine = &rt.engine;
     let mut out = Vec::new();
+    for spec in &graph.components {
+        graph.check_signatures_required(&format!("component '{}'", spec.name), &spec.trust)?;
+    }
+    if let Some(p) = &graph.plugins {
+        graph.check_signatures_required("the plugin directory", &p.trust)?;
+    }
     for spec in graph.components.iter().filter(|c| c.class != "plugin") {
         let path = graph.resolve(&spec.path);
         let (component, sha256) = rt.load_component(

@@ -234,6 +234,28 @@ impl Graph {
         }
     }
 
+    /// The public keys a trust class requires signatures from (empty: none required).
+    pub fn trust_keys(&self, class: &str) -> Vec<String> {
+        self.trust
+            .get(class)
+            .and_then(|t| t.get("keys"))
+            .and_then(|k| k.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Refuses (deny by default) a trust class that requires signatures: this host does not
+    /// verify component signatures yet, so it cannot honour `keys`.
+    pub fn check_signatures_required(&self, who: &str, class: &str) -> Result<()> {
+        if !self.trust_keys(class).is_empty() {
+            bail!(
+                "{}: {who} has trust class '{class}', which requires a signature (trust.{class}.keys), but the native host cannot verify signatures yet; refusing to run it",
+                self.file.display()
+            );
+        }
+        Ok(())
+    }
+
     pub fn component(&self, name: &str) -> Option<&ComponentSpec> {
         self.components.iter().find(|c| c.name == name)
     }

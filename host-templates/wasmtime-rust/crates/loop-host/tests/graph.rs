@@ -248,6 +248,21 @@ fn jsonl_log_provider_writes_json_lines_to_its_file() {
 }
 
 #[test]
+fn trust_class_requiring_signatures_is_refused_until_the_host_verifies_them() {
+    let dir = app_dir("graph-keys");
+    let mut extra = plugins_section();
+    extra["trust"] = json!({ "trusted": { "allow": ["loop:log"], "keys": ["ed25519:AAAA"] } });
+    let g = graph(&dir, "greeter", greeter_components(&dir, None), extra);
+    let (code, out, err) = run_host(&["run", g.to_str().unwrap()], "", &QUIET_NO_CACHE);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("component 'greeter' has trust class 'trusted', which requires a signature (trust.trusted.keys), but the native host cannot verify signatures yet"),
+        "stderr: {err}"
+    );
+}
+
+#[test]
 fn drafted_ui_interface_answers_unsupported() {
     let dir = tmpdir("graph-ui");
     let f = write(&dir, "ui.wasm", &ui_core());
