@@ -50,6 +50,7 @@ struct Parsed {
     file: PathBuf,
     opts: RunOptions,
     watch: bool,
+    argv0_given: bool,
 }
 
 fn parse_run(args: &[String]) -> Result<Parsed, String> {
@@ -129,13 +130,14 @@ fn parse_run(args: &[String]) -> Result<Parsed, String> {
         }
     }
     let file = file.ok_or("missing the file to run")?;
+    let argv0_given = argv0.is_some();
     // Like wasmtime: argv[0] is the base name of the component, to avoid leaking host paths.
     opts.argv0 = argv0.unwrap_or_else(|| {
         file.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| file.to_string_lossy().into_owned())
     });
-    Ok(Parsed { file, opts, watch })
+    Ok(Parsed { file, opts, watch, argv0_given })
 }
 
 fn is_graph(path: &Path) -> bool {
@@ -207,7 +209,12 @@ fn cmd_run(args: &[String]) -> i32 {
         }
     }
     let _ = app_slot.set(app.clone());
-    match app.run(&parsed.opts) {
+    let mut opts = parsed.opts.clone();
+    if is_graph(&file) && !parsed.argv0_given {
+        // In an app, argv[0] of the entry is its component name.
+        opts.argv0 = app.entry_name().to_string();
+    }
+    match app.run(&opts) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("loop-host: {}", loop_host::one_line(&e));
