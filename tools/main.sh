@@ -20,9 +20,24 @@ for platform in native web; do
 done
 node_modules/.bin/loop resolve "$app" --platform native --profile fancy -o "dist/$app/native-fancy/app.loop.json"
 
+step "run $app in the native host (a local server answers the app's HTTP fetch)"
+python3 -m http.server 8787 --bind 127.0.0.1 --directory "$app/www" >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null' EXIT
+for _ in $(seq 100); do curl -sf http://127.0.0.1:8787/hello.txt >/dev/null && break; sleep 0.1; done
+node_modules/.bin/loop run "$app"
+
+step "run $app with the fancy profile (another default component)"
+node_modules/.bin/loop run "$app" --profile fancy
+
+step "compose $app into one component and run that"
+node_modules/.bin/nx run hello-app:compose --outputStyle=static
+node_modules/.bin/loop run "dist/$app/composed/hello-app.loop.json"
+
 step "pack $app for the web"
 node_modules/.bin/nx run hello-app:pack-web --outputStyle=static
 
 echo
-echo "main: the example app is built, resolved (dist/$app/{native,web}/app.loop.json)"
-echo "      and packed for the web (dist/$app/web/site; try: node_modules/.bin/loop serve $app)"
+echo "main: the example app is built, resolved (dist/$app/{native,web}/app.loop.json), run in the"
+echo "      native host, composed (dist/$app/composed/) and packed for the web (dist/$app/web/site;"
+echo "      try: node_modules/.bin/loop serve $app)"

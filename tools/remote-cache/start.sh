@@ -23,6 +23,10 @@ if [ "$(id -u)" = 0 ]; then
   # nginx workers drop root; they must own the store to write it.
   user='user nobody nogroup;'
   chown -R nobody:nogroup "$dir/store" "$dir/tmp"
+  if ! runuser -u nobody -- test -w "$dir/store/v1/cache"; then
+    echo "start.sh: nginx's workers run as 'nobody' and cannot reach $dir/store: make every parent directory traversable (chmod o+x)" >&2
+    exit 1
+  fi
 fi
 sed -e "s#@DIR@#$dir#g" -e "s#@TOKEN@#$token#g" -e "s#@LISTEN@#$listen#g" -e "s#@USER@#$user#g" \
   "$here/nginx.conf.template" > "$dir/nginx.conf"

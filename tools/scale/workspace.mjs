@@ -15,12 +15,13 @@ export const repoRoot = join(fileURLToPath(import.meta.url), '../../..');
 export function cloneWorkspace(dest, opts = {}) {
   execFileSync('git', ['clone', '--quiet', '--no-hardlinks', repoRoot, dest], { stdio: 'inherit' });
   execFileSync('cp', ['-al', join(repoRoot, 'node_modules'), join(dest, 'node_modules')]);
-  for (const pkg of opts.without ?? []) rmSync(join(dest, 'node_modules', pkg), { recursive: true, force: true });
   if (opts.build !== false) {
     // Loop's own dist/ is built per clone (it is not committed).
     rmSync(join(dest, 'packages/nx-loop/dist'), { recursive: true, force: true });
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: dest, stdio: 'inherit' });
   }
+  // Removed after the build: compiling Loop needs their type declarations, running tasks must not.
+  for (const pkg of opts.without ?? []) rmSync(join(dest, 'node_modules', pkg), { recursive: true, force: true });
   return dest;
 }
 

@@ -38,6 +38,11 @@ fi
 step "Rust guest toolchain (wasm components from Rust; --warm builds std for wasm once)"
 bash tools/setup/rust-guest.sh --warm
 
+step "native host (Wasmtime 48; cargo, cached in \$LOOP_CACHE_DIR/target)"
+# Built the way `cargo test` builds it, so the tests reuse the same compiled Wasmtime.
+CARGO_TARGET_DIR="$LOOP_CACHE_DIR/target" cargo test --no-run --locked --quiet \
+  --manifest-path host-templates/wasmtime-rust/Cargo.toml
+
 step "wac (loop compose)"
 bash tools/setup/wac.sh >/dev/null
 

@@ -5,7 +5,7 @@
  * files or the workspace `wit/`) are newer than the binary. `LOOP_HOST_BIN` overrides everything.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -71,7 +71,8 @@ function newestMtime(path: string, skip: Set<string>): number {
 export function hostIsStale(template: string, binary: string): boolean {
   if (!existsSync(binary)) return true;
   const built = statSync(binary).mtimeMs;
-  const skip = new Set(['target', 'node_modules', '.git']);
+  // Only what goes into the binary: tests and docs do not make it stale.
+  const skip = new Set(['target', 'node_modules', '.git', 'tests', 'README.md']);
   const sources = [
     join(template, 'Cargo.toml'),
     join(template, 'Cargo.lock'),
@@ -135,6 +136,9 @@ export function ensureHostBinary(opts: EnsureHostOptions = {}): string {
     throw new HostError(`cargo ${args.join(' ')} failed with exit status ${r.status ?? r.signal}`);
   }
   if (!existsSync(binary)) throw new HostError(`cargo succeeded but ${binary} does not exist`);
+  // cargo does not relink an up-to-date binary; mark it checked so the next run skips cargo.
+  const now = new Date();
+  utimesSync(binary, now, now);
   return binary;
 }
 

@@ -6,6 +6,7 @@ import { hostNew } from './host-new';
 import { serve } from './serve';
 import { keygen } from './keygen';
 import { resolve } from './resolve';
+import { run } from './run';
 import { sign } from './sign';
 import { validate } from './validate';
 import { buildCommand } from '../../build/command';
@@ -13,7 +14,7 @@ import { componentNew } from '../../generators/component/command';
 import { verify } from './verify';
 
 /** Every `loop` verb. A real command replaces a pending one of the same name. */
-const real: Command[] = [validate, resolve, buildCommand, componentNew, keygen, sign, verify, packWebCommand, serve, composeCommand, hostNew];
+const real: Command[] = [validate, resolve, run, buildCommand, componentNew, keygen, sign, verify, packWebCommand, serve, composeCommand, hostNew];
 
 export const commands: Command[] = [
   ...real,
