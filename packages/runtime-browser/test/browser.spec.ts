@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { packWeb } from '../../nx-loop/src/pack-web/index';
 import { serveSite } from '../../nx-loop/src/pack-web/serve';
-import { copyExampleApp, dataServer, EXAMPLE_APP, launch, REPO, requireChromium } from './browser';
+import { copyExampleApp, dataServer, EXAMPLE_APP, launch, REPO, requireChromium, runLoop } from './browser';
 import { pluginWat } from './plugins';
 
 type Browser = Awaited<ReturnType<typeof launch>>;
@@ -93,6 +93,20 @@ describe('browser host (Chromium)', () => {
     await waitDone(page);
     expect(await eventLines(page)).toEqual([]);
     expect(await logLines(page)).toEqual(EXPECTED);
+    await page.close();
+  }, LONG * 3);
+
+  test('prints the same lines as the native host for the same app (parity)', async () => {
+    const app = copyExampleApp(data.origin);
+    cleanup.push(() => fs.rmSync(app, { recursive: true, force: true }));
+    const native = await runLoop(['run', app]);
+    expect(native.stderr).toBe('');
+    expect(native.status).toBe(0);
+    const { url } = await packAndServe(app);
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await waitDone(page);
+    expect(await logLines(page)).toEqual(native.stdout.trimEnd().split('\n'));
     await page.close();
   }, LONG * 3);
 

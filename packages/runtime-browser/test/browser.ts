@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 /**
  * Test helpers: Debian Chromium driven by playwright-core (headless), an example app copy
  * whose http allow-list and URL point at a local data server, and the packed site served by
@@ -78,4 +79,21 @@ export function copyExampleApp(origin: string, extra = ''): string {
   fs.cpSync(path.join(EXAMPLE_APP, 'data'), path.join(dir, 'data'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'plugins'));
   return dir;
+}
+
+/**
+ * Runs the real `loop` CLI asynchronously (a data server in this process must keep answering
+ * while it runs) and collects its output.
+ */
+export function runLoop(args: string[], opts: { cwd?: string; input?: string } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(REPO, 'node_modules/.bin/loop'), args, { cwd: opts.cwd ?? os.tmpdir(), env: { ...process.env, LOOP_QUIET: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
 }

@@ -2,29 +2,15 @@
  * `loop run` end to end: the real CLI entry point, the real native host (built by set-up into
  * $LOOP_CACHE_DIR/target) and the real example components.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyExampleApp, dataServer, EXAMPLE_APP, REPO } from '../../../../runtime-browser/test/browser';
+import { copyExampleApp, dataServer, EXAMPLE_APP, REPO, runLoop } from '../../../../runtime-browser/test/browser';
 
-const bin = path.join(REPO, 'node_modules/.bin/loop');
 const hello = path.join(REPO, 'examples/components/hello-rust/dist/hello.wasm');
 const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-run-'));
-/** Async on purpose: the data server the app fetches from runs in this process's event loop. */
-function loop(args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { cwd: elsewhere, env: { ...process.env, LOOP_QUIET: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
+const loop = (args: string[], input?: string) => runLoop(args, { cwd: elsewhere, input });
 
 const GREETING = fs.readFileSync(path.join(EXAMPLE_APP, 'data/greeting.txt'), 'utf8').trimEnd();
 
