@@ -64,7 +64,7 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
   beforeAll(async () => {
     url = execFileSync(path.join(here, 'start.sh'), ['--dir', serverDir, '--token', TOKEN, '--listen', `127.0.0.1:${await freePort()}`], { encoding: 'utf8' }).trim();
     a = cloneWorkspace(path.join(tmp, 'a'));
-  });
+  }, 600_000);
   afterAll(() => {
     spawnSync(path.join(here, 'stop.sh'), ['--dir', serverDir]);
   });
@@ -96,18 +96,62 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
 
     // B: no jco / componentize-js at all, and a cargo that records any call and fails.
     b = cloneWorkspace(path.join(tmp, 'b'), { without: ['@bytecodealliance/jco', '@bytecodealliance/componentize-js'] });
+    expect(fs.existsSync(path.join(b, '.nx/cache'))).toBe(false);
     const tripwire = path.join(tmp, 'cargo-was-called');
     const fakeCargo = path.join(tmp, 'fake-cargo');
     fs.writeFileSync(fakeCargo, `#!/bin/sh\necho "$@" >> ${tripwire}\nexit 1\n`, { mode: 0o755 });
+    const accessLog = path.join(serverDir, 'access.log');
+    const logBefore = fs.readFileSync(accessLog, 'utf8').length;
+    const tasks = new Set<string>();
     for (const args of TARGETS) {
       const r = nx(b, args, { LOOP_GUEST_CARGO: fakeCargo, CARGO: fakeCargo });
       const out = r.stdout + r.stderr;
       expect(r.status, out).toBe(0);
       const ran = [...out.matchAll(/^> nx run (\S+)(.*)$/gm)];
       expect(ran.length).toBeGreaterThan(0);
-      for (const [line, , tail] of ran) expect(tail, line).toContain('[remote cache]');
+      // B's own cache started empty, so every hit came from the server. (Nx 23 labels some of
+      // them "[local cache]": its batch lookup stores remote results locally first.)
+      for (const [line, , tail] of ran) expect(tail, line).toMatch(/\[(remote|local) cache\]/);
+      expect(out).toContain(`Nx read the output from the cache instead of running the command for ${ran.length} out of ${ran.length} tasks`);
+      for (const [, id] of ran) tasks.add(id);
     }
+    // The server handed out one stored entry per distinct task (the second run's dependencies
+    // were already fetched by the first).
+    const served = fs.readFileSync(accessLog, 'utf8').slice(logBefore).split('\n').filter((l) => / "GET \/v1\/cache\/\d+ HTTP\/1\.1" 200 /.test(l));
+    expect(served.length).toBe(tasks.size);
     expect(fs.existsSync(tripwire)).toBe(false);
     expect(artifacts(b)).toEqual(fromA);
-  });
+  }, 1_800_000); // two clones build every example component (cold in A): minutes on 2 cores
+
+  it('caches correctly: a rerun is all hits, one changed plugin reruns only itself and the app, a new guest compiler misses', () => {
+    const local = (args: string[], env: Record<string, string> = {}) => nx(a, [...args, '--skip-remote-cache'], env);
+    const statusOf = (out: string) =>
+      Object.fromEntries([...out.matchAll(/^> nx run (\S+)(.*)$/gm)].map(([, id, tail]) => [id, /\[(local|remote) cache\]|existing outputs match/.test(tail) ? 'hit' : 'ran']));
+
+    // Nothing changed since the run above: every task is a hit.
+    const again = local(TARGETS[0]);
+    expect(again.status, again.stdout).toBe(0);
+    expect(Object.values(statusOf(again.stdout)).every((s) => s === 'hit'), again.stdout).toBe(true);
+
+    // One plugin's source changes: it and the app's graph rerun; nothing else does.
+    const plugin = path.join(a, 'examples/components/upper-js/src/index.js');
+    fs.appendFileSync(plugin, '\n// touched by the caching test\n');
+    const touched = local(TARGETS[0]);
+    expect(touched.status, touched.stdout + touched.stderr).toBe(0);
+    const ran = Object.entries(statusOf(touched.stdout)).filter(([, s]) => s === 'ran').map(([id]) => id).sort();
+    expect(ran).toEqual(['hello-app:resolve', 'upper:build-component']);
+
+    // A different guest compiler (rustc -vV is an input): exactly the Rust builds miss. A cargo
+    // that fails at once proves they ran without paying for a rebuild.
+    const rustc = path.join(tmp, 'rustc-next');
+    fs.writeFileSync(rustc, '#!/bin/sh\nif [ "$1" = -vV ]; then /usr/bin/rustc -vV | sed "s/^release: /release: 99./"; else exec /usr/bin/rustc "$@"; fi\n', { mode: 0o755 });
+    const noCargo = path.join(tmp, 'cargo-refuses');
+    fs.writeFileSync(noCargo, '#!/bin/sh\necho "cargo must not be needed for a cache hit" >&2\nexit 1\n', { mode: 0o755 });
+    const next = local(['run-many', '-t', 'build-component', '--nxBail=false'], { LOOP_GUEST_RUSTC: rustc, LOOP_GUEST_CARGO: noCargo });
+    const st = statusOf(next.stdout);
+    const rust = ['count:build-component', 'greeter:build-component', 'hello:build-component'];
+    for (const id of rust) expect(st[id], id).toBe('ran');
+    for (const [id, s] of Object.entries(st)) if (!rust.includes(id)) expect(s, id).toBe('hit');
+    expect(next.status).not.toBe(0);
+  }, 1_200_000);
 });
