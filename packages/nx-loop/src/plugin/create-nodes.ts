@@ -22,7 +22,7 @@ import { MANIFEST_FILE } from '../manifest/load';
 
 export interface LoopPluginOptions {
   /** Rename inferred targets, e.g. { resolve: 'loop-resolve' }. */
-  targetNames?: Partial<Record<'validate' | 'resolve' | 'compose' | 'buildComponent' | 'packWeb' | 'serve', string>>;
+  targetNames?: Partial<Record<'validate' | 'resolve' | 'compose' | 'buildComponent' | 'packWeb' | 'serve' | 'run', string>>;
 }
 
 const GLOB = `**/{${MANIFEST_FILE},${COMPONENT_MARKER}}`;
@@ -57,7 +57,7 @@ export const createNodesV2 = createNodes;
 function inferProject(file: string, options: LoopPluginOptions | undefined, context: CreateNodesContext): CreateNodesResult {
   const root = path.dirname(file);
   const data = parse(fs.readFileSync(path.join(context.workspaceRoot, file), 'utf8')) as Record<string, any>;
-  const names = { validate: 'validate', resolve: 'resolve', buildComponent: 'build-component', packWeb: 'pack-web', serve: 'serve', compose: 'compose', ...options?.targetNames };
+  const names = { validate: 'validate', resolve: 'resolve', buildComponent: 'build-component', packWeb: 'pack-web', serve: 'serve', compose: 'compose', run: 'run', ...options?.targetNames };
   if (path.basename(file) === MANIFEST_FILE) {
     return { projects: { [root]: appProject(root, file, data, names, loopInputs(context.workspaceRoot, 'all'), context.workspaceRoot) } };
   }
@@ -146,6 +146,11 @@ function appProject(root: string, file: string, data: Record<string, any>, names
           technologies: ['wasm', 'web'],
           help: { command: 'loop pack web --help', example: { options: { inline: true } } },
         },
+      },
+      [names.run]: {
+        command: `node_modules/.bin/loop run ${root}`,
+        dependsOn: [`^${names.buildComponent}`],
+        metadata: { description: 'Run the app in the native reference host (Wasmtime), streaming its logs', technologies: ['wasm'] },
       },
       [names.serve]: {
         command: `node_modules/.bin/loop serve ${root} --pack`,
