@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helper without types
-import { cloneWorkspace, nxEnv } from '../scale/workspace.mjs';
+import { cloneWorkspace, headOf, nxEnv } from '../scale/workspace.mjs';
 
 const here = __dirname;
 const hasNginx = fs.existsSync('/usr/sbin/nginx');
@@ -95,7 +95,7 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
     expect(Object.keys(fromA).some((f) => f.endsWith('web/app.loop.json'))).toBe(true);
 
     // B: no jco / componentize-js at all, and a cargo that records any call and fails.
-    b = cloneWorkspace(path.join(tmp, 'b'), { without: ['@bytecodealliance/jco', '@bytecodealliance/componentize-js'] });
+    b = cloneWorkspace(path.join(tmp, 'b'), { commit: headOf(a), without: ['@bytecodealliance/jco', '@bytecodealliance/componentize-js'] });
     expect(fs.existsSync(path.join(b, '.nx/cache'))).toBe(false);
     const tripwire = path.join(tmp, 'cargo-was-called');
     const fakeCargo = path.join(tmp, 'fake-cargo');

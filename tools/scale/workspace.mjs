@@ -10,10 +10,12 @@ export const repoRoot = join(fileURLToPath(import.meta.url), '../../..');
 
 /**
  * @param {string} dest  directory to create (must not exist)
- * @param {{ without?: string[], build?: boolean }} [opts]  `without`: node_modules entries to leave out
+ * @param {{ without?: string[], build?: boolean, commit?: string }} [opts]  `without`: node_modules
+ *   entries to leave out; `commit`: check out this commit (e.g. to match another clone exactly)
  */
 export function cloneWorkspace(dest, opts = {}) {
   execFileSync('git', ['clone', '--quiet', '--no-hardlinks', repoRoot, dest], { stdio: 'inherit' });
+  if (opts.commit) execFileSync('git', ['checkout', '--quiet', opts.commit], { cwd: dest, stdio: 'inherit' });
   execFileSync('cp', ['-al', join(repoRoot, 'node_modules'), join(dest, 'node_modules')]);
   if (opts.build !== false) {
     // Loop's own dist/ is built per clone (it is not committed).
@@ -33,4 +35,9 @@ export function nxEnv(extra = {}) {
 export function ensureDir(p) {
   if (!existsSync(p)) mkdirSync(p, { recursive: true });
   return p;
+}
+
+/** The commit a clone is at. */
+export function headOf(ws) {
+  return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ws, encoding: 'utf8' }).trim();
 }
