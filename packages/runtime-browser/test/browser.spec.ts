@@ -227,6 +227,20 @@ describe('browser host (Chromium)', () => {
 
     // Offline: once the service worker has cached the site, the app starts with the server stopped.
     await page.waitForFunction(() => document.documentElement.dataset.loopOffline === 'ready', null, { timeout: LONG });
+    // The swapped-in version is cached as the worker fetches it, after that flag: wait until the
+    // cache holds the current plugin index and every file it lists.
+    const index = await (await fetch(new URL('plugins/index.json', url))).text();
+    const wanted = (JSON.parse(index).plugins as { js: string; dir: string; files: Record<string, string> }[]).flatMap((p) => [p.js, ...Object.keys(p.files).map((f) => p.dir + f)]);
+    await page.waitForFunction(
+      async ([want, files]) => {
+        const cached = await caches.match(new URL('plugins/index.json', location.href).href);
+        if (!cached || (await cached.text()) !== want) return false;
+        for (const f of files) if (!(await caches.match(new URL(f, location.href).href))) return false;
+        return true;
+      },
+      [index, wanted] as const,
+      { timeout: LONG, polling: 250 },
+    );
     await server!.close();
     await page.reload();
     await waitDone(page);
