@@ -44,7 +44,7 @@ writeFileSync(join(dir, 'app.loop.toml'), toml);
 
 const probe = `
 const t0 = process.hrtime.bigint();
-const { resolveApp, graphJson } = require(${JSON.stringify(join(dist, 'index.js'))});
+const { resolveApp, graphJson } = require(${JSON.stringify(join(dist, 'resolve/resolve.js'))});
 const g = resolveApp(${JSON.stringify(dir)}, { platform: 'native' });
 require('fs').writeFileSync(${JSON.stringify(join(dir, 'app.loop.json'))}, graphJson(g));
 process.stdout.write(String(Number(process.hrtime.bigint() - t0) / 1e6));`;

@@ -1,4 +1,4 @@
-import { generateHostProject, HOST_TEMPLATES } from '../../generators/host/generator';
+import { HOST_TEMPLATES } from '../../generators/host/templates';
 import type { Command } from '../command';
 
 /** `loop host new` (alias `loop host scaffold`): the host generator on the real file system. */
@@ -19,6 +19,8 @@ export const hostNew: Command = {
     directory: { type: 'string', short: 'd', description: 'project directory (default hosts/<name>)', value: '<dir>' },
   },
   async run({ positionals, values, cwd, out }) {
+    // Loaded on demand: the generator pulls in @nx/devkit, which would slow every `loop` command.
+    const { generateHostProject } = await import('../../generators/host/generator.js');
     const result = await generateHostProject(cwd, {
       name: positionals[0],
       template: values.template as string | undefined,

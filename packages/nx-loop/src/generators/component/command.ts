@@ -3,7 +3,6 @@ import type { Command } from '../../cli/command';
 import { LoopError } from '../../errors';
 import { CODES } from '../../build/codes';
 import { findWorkspaceRoot } from '../../build/workspace';
-import { generateComponentProject, nextSteps, normalizeOptions } from './generator';
 import type { ComponentGeneratorSchema } from './schema';
 
 /** `loop component new` — the component generator on the real file system (no nx process). */
@@ -22,6 +21,8 @@ export const componentNew: Command = {
     directory: { type: 'string', short: 'd', description: 'project directory, relative to the current directory (default <workspace>/components/<name>)', value: '<dir>' },
   },
   async run({ positionals, values, cwd, out }) {
+    // Loaded on demand: the generator pulls in @nx/devkit, which would slow every `loop` command.
+    const { generateComponentProject, nextSteps, normalizeOptions } = await import('./generator.js');
     const root = findWorkspaceRoot(cwd) ?? cwd;
     const schema: ComponentGeneratorSchema = {
       name: positionals[0],

@@ -30,7 +30,8 @@ export const HOST_CODES = {
   templateNotAvailable: 'LOOP806',
 } as const;
 
-export const HOST_TEMPLATES = ['browser-worker', 'native-wasmtime'] as const;
+export { HOST_TEMPLATES } from './templates';
+import { HOST_TEMPLATES } from './templates';
 export type HostTemplate = (typeof HOST_TEMPLATES)[number];
 
 const NAME_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
