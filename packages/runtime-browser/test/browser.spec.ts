@@ -10,34 +10,12 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { packWeb } from '../../nx-loop/src/pack-web/index';
 import { serveSite } from '../../nx-loop/src/pack-web/serve';
-import { copyExampleApp, dataServer, EXAMPLE_APP, launch, REPO, requireChromium, runLoop } from './browser';
+import { copyExampleApp, dataServer, EXAMPLE_APP, EXAMPLE_COMPONENTS, EXPECTED_LINES, GREETING, launch, REPO, requireChromium, reverse, runLoop } from './browser';
 import { pluginWat } from './plugins';
 
 type Browser = Awaited<ReturnType<typeof launch>>;
 type Page = Awaited<ReturnType<Browser['context']['newPage']>>;
 
-const COMPONENTS = [
-  'examples/components/greeter-rust/dist/greeter.wasm',
-  'examples/components/formatter-basic-js/dist/formatter-basic.wasm',
-  'examples/components/upper-js/dist/upper.wasm',
-  'examples/components/reverse-ts/dist/reverse.wasm',
-];
-
-const GREETING = fs.readFileSync(path.join(EXAMPLE_APP, 'data/greeting.txt'), 'utf8').trimEnd();
-const FETCHED = fs.readFileSync(path.join(EXAMPLE_APP, 'www/hello.txt'), 'utf8').trimEnd();
-const reverse = (s: string) => Array.from(s).reverse().join('');
-
-/** What the example app logs, in order (the same lines the native host prints). */
-const EXPECTED = [
-  `[greeter] info: greeting: ${GREETING}`,
-  `[greeter] info: fetched 200: ${FETCHED}`,
-  `[formatter] debug: formatter-basic: formatting ${GREETING.length} chars`,
-  `[greeter] info: formatted: [basic] ${GREETING}`,
-  `[reverse] info: reverse: ${GREETING.length} code units`,
-  `[greeter] info: plugin reverse: ${reverse(GREETING)}`,
-  `[upper] info: upper: ${GREETING.length} chars`,
-  `[greeter] info: plugin upper: ${GREETING.toUpperCase()}`,
-];
 
 const LONG = 120_000;
 let browser: Browser;
@@ -68,7 +46,7 @@ async function packAndServe(app: string, opts: { inline?: boolean; set?: string[
 
 beforeAll(async () => {
   requireChromium();
-  const missing = COMPONENTS.filter((c) => !fs.existsSync(path.join(REPO, c)));
+  const missing = EXAMPLE_COMPONENTS.filter((c) => !fs.existsSync(path.join(REPO, c)));
   if (missing.length) {
     throw new Error(`example components are not built: ${missing.join(', ')}; run \`node_modules/.bin/nx run-many -t build-component\``);
   }
@@ -92,7 +70,7 @@ describe('browser host (Chromium)', () => {
     await page.goto(url);
     await waitDone(page);
     expect(await eventLines(page)).toEqual([]);
-    expect(await logLines(page)).toEqual(EXPECTED);
+    expect(await logLines(page)).toEqual(EXPECTED_LINES);
     await page.close();
   }, LONG * 3);
 
@@ -167,7 +145,7 @@ describe('browser host (Chromium)', () => {
     await waitDone(page);
     // file:// has no OPFS: loop:fs falls back to memory, seeded from the packed data dir.
     expect(await eventLines(page)).toEqual([]);
-    expect(await logLines(page)).toEqual(EXPECTED);
+    expect(await logLines(page)).toEqual(EXPECTED_LINES);
     await page.close();
   }, LONG * 3);
 
@@ -245,7 +223,7 @@ describe('browser host (Chromium)', () => {
     await server!.close();
     await page.reload();
     await waitDone(page);
-    expect(await logLines(page)).toEqual(EXPECTED);
+    expect(await logLines(page)).toEqual(EXPECTED_LINES);
     await page.close();
   }, LONG * 3);
 });

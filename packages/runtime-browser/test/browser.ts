@@ -14,6 +14,28 @@ export const CHROMIUM = process.env.LOOP_CHROMIUM ?? '/usr/bin/chromium';
 export const REPO = path.resolve(__dirname, '../../..');
 export const EXAMPLE_APP = path.join(REPO, 'examples/apps/hello');
 
+/** The example app's built components (`nx run-many -t build-component`). */
+export const EXAMPLE_COMPONENTS = [
+  'examples/components/greeter-rust/dist/greeter.wasm',
+  'examples/components/formatter-basic-js/dist/formatter-basic.wasm',
+  'examples/components/upper-js/dist/upper.wasm',
+  'examples/components/reverse-ts/dist/reverse.wasm',
+];
+export const GREETING = fs.readFileSync(path.join(EXAMPLE_APP, 'data/greeting.txt'), 'utf8').trimEnd();
+export const FETCHED = fs.readFileSync(path.join(EXAMPLE_APP, 'www/hello.txt'), 'utf8').trimEnd();
+export const reverse = (s: string) => Array.from(s).reverse().join('');
+/** What the example app logs, in order, in every host (browser, native, generated hosts). */
+export const EXPECTED_LINES = [
+  `[greeter] info: greeting: ${GREETING}`,
+  `[greeter] info: fetched 200: ${FETCHED}`,
+  `[formatter] debug: formatter-basic: formatting ${GREETING.length} chars`,
+  `[greeter] info: formatted: [basic] ${GREETING}`,
+  `[reverse] info: reverse: ${GREETING.length} code units`,
+  `[greeter] info: plugin reverse: ${reverse(GREETING)}`,
+  `[upper] info: upper: ${GREETING.length} chars`,
+  `[greeter] info: plugin upper: ${GREETING.toUpperCase()}`,
+];
+
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',

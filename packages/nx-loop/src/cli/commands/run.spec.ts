@@ -6,13 +6,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyExampleApp, dataServer, EXAMPLE_APP, REPO, runLoop } from '../../../../runtime-browser/test/browser';
+import { copyExampleApp, dataServer, EXAMPLE_APP, EXPECTED_LINES, GREETING, REPO, runLoop } from '../../../../runtime-browser/test/browser';
 
 const hello = path.join(REPO, 'examples/components/hello-rust/dist/hello.wasm');
 const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-run-'));
 const loop = (args: string[], input?: string) => runLoop(args, { cwd: elsewhere, input });
 
-const GREETING = fs.readFileSync(path.join(EXAMPLE_APP, 'data/greeting.txt'), 'utf8').trimEnd();
 
 let data: Awaited<ReturnType<typeof dataServer>>;
 beforeAll(async () => {
@@ -26,16 +25,7 @@ describe('loop run (native host)', () => {
     const r = await loop(['run', app]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout.trim().split('\n')).toEqual([
-      `[greeter] info: greeting: ${GREETING}`,
-      `[greeter] info: fetched 200: hello over http from the local test server`,
-      `[formatter] debug: formatter-basic: formatting ${GREETING.length} chars`,
-      `[greeter] info: formatted: [basic] ${GREETING}`,
-      `[reverse] info: reverse: ${GREETING.length} code units`,
-      `[greeter] info: plugin reverse: ${Array.from(GREETING).reverse().join('')}`,
-      `[upper] info: upper: ${GREETING.length} chars`,
-      `[greeter] info: plugin upper: ${GREETING.toUpperCase()}`,
-    ]);
+    expect(r.stdout.trim().split('\n')).toEqual(EXPECTED_LINES);
     expect(fs.existsSync(path.join(app, '.loop/native/app.loop.json'))).toBe(true);
   });
 

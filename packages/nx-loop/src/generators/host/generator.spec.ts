@@ -7,7 +7,7 @@ import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main';
 import { isLoopError } from '../../errors';
-import { copyExampleApp, dataServer, EXAMPLE_APP, launch, requireChromium } from '../../../../runtime-browser/test/browser';
+import { copyExampleApp, dataServer, EXAMPLE_APP, EXAMPLE_COMPONENTS, EXPECTED_LINES, launch, requireChromium } from '../../../../runtime-browser/test/browser';
 import { generateHostProject, HOST_CODES, hostGenerator } from './generator';
 
 const REPO = path.resolve(__dirname, '../../../../..');
@@ -167,26 +167,6 @@ describe('loop host new / loop host scaffold (CLI, real file system)', () => {
 // rolldown), served by the generated server and opened in headless Chromium; then the generated
 // project's own test. Needs the plugin built (`npm run build`) and the example components built
 // (`nx run-many -t build-component`).
-const COMPONENTS = [
-  'examples/components/greeter-rust/dist/greeter.wasm',
-  'examples/components/formatter-basic-js/dist/formatter-basic.wasm',
-  'examples/components/upper-js/dist/upper.wasm',
-  'examples/components/reverse-ts/dist/reverse.wasm',
-];
-const GREETING = fs.readFileSync(path.join(EXAMPLE_APP, 'data/greeting.txt'), 'utf8').trimEnd();
-const FETCHED = fs.readFileSync(path.join(EXAMPLE_APP, 'www/hello.txt'), 'utf8').trimEnd();
-const reverse = (s: string) => Array.from(s).reverse().join('');
-/** What the example app logs (the same lines as in runtime-browser's e2e test and the native host). */
-const EXPECTED = [
-  `[greeter] info: greeting: ${GREETING}`,
-  `[greeter] info: fetched 200: ${FETCHED}`,
-  `[formatter] debug: formatter-basic: formatting ${GREETING.length} chars`,
-  `[greeter] info: formatted: [basic] ${GREETING}`,
-  `[reverse] info: reverse: ${GREETING.length} code units`,
-  `[greeter] info: plugin reverse: ${reverse(GREETING)}`,
-  `[upper] info: upper: ${GREETING.length} chars`,
-  `[greeter] info: plugin upper: ${GREETING.toUpperCase()}`,
-];
 const LONG = 300_000;
 
 describe('nx g @loop/nx:host --template browser-worker: the generated host runs the example app in Chromium', () => {
@@ -197,7 +177,7 @@ describe('nx g @loop/nx:host --template browser-worker: the generated host runs 
 
   beforeAll(async () => {
     requireChromium();
-    const missing = COMPONENTS.filter((c) => !fs.existsSync(path.join(REPO, c)));
+    const missing = EXAMPLE_COMPONENTS.filter((c) => !fs.existsSync(path.join(REPO, c)));
     if (missing.length) throw new Error(`example components are not built: ${missing.join(', ')}; run \`node_modules/.bin/nx run-many -t build-component\``);
     data = await dataServer(path.join(EXAMPLE_APP, 'www'));
     cleanup.push(() => data.close());
@@ -249,7 +229,7 @@ describe('nx g @loop/nx:host --template browser-worker: the generated host runs 
     await page.waitForFunction(() => ['done', 'failed'].includes(document.documentElement.dataset.loopStatus ?? ''), null, { timeout: LONG });
     const lines = (sel: string) => page.evaluate((s) => [...document.querySelectorAll(`${s} > div`)].map((d) => d.textContent), sel);
     expect(await lines('#loop-events')).toEqual([]);
-    expect(await lines('#loop-log')).toEqual(EXPECTED);
+    expect(await lines('#loop-log')).toEqual(EXPECTED_LINES);
     expect(await page.textContent('#loop-status')).toBe('done');
     // The running app is the bridge's handle: plugins answer from the page.
     expect(await page.evaluate(() => (window as any).loop.callPlugin('upper', 'hi'))).toMatchObject({ ok: true, value: 'HI' });
