@@ -28,20 +28,48 @@ export interface LoopPluginOptions {
 const GLOB = `**/{${MANIFEST_FILE},${COMPONENT_MARKER}}`;
 
 /**
- * Loop's own code is an input of every target it runs. Installed from npm it is an external
- * package; inside a workspace that develops Loop (like this repository) it is a project,
- * which Nx cannot hash as external — hash its sources instead.
+ * `{workspaceRoot}/<dir>` when a package is a project of this workspace (a workspace that
+ * develops Loop, like this repository), undefined when it is an installed npm package.
+ * Nx hashes the first kind by its sources and the second as an external dependency.
  */
-function loopInputs(workspaceRoot: string, part: 'all' | 'build') {
-  const pkgDir = path.resolve(__dirname, '../..');
+function workspacePath(workspaceRoot: string, pkgDir: string): string | undefined {
   const rel = path.relative(workspaceRoot, fs.realpathSync(pkgDir));
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return [{ externalDependencies: ['@loop/nx', 'smol-toml', 'ajv'] }];
-  const src = `{workspaceRoot}/${rel.split(path.sep).join('/')}/src`;
-  if (part === 'build') {
-    // Component builds depend on the build code only: editing the resolver must not rebuild every component.
-    return [`${src}/build/**/*`, '!{workspaceRoot}/**/*.spec.ts', `${src}/errors.ts`, `${src}/manifest/{component-marker,locate,toml-locate}.ts`, { externalDependencies: ['smol-toml'] }];
+  if (rel.startsWith('..') || path.isAbsolute(rel) || rel.split(path.sep).includes('node_modules')) return undefined;
+  return `{workspaceRoot}/${rel.split(path.sep).join('/')}`;
+}
+
+type Input = NonNullable<TargetConfiguration['inputs']>[number];
+
+/** Inputs that depend on where Loop itself lives; computed once per inference batch. */
+interface LoopSelfInputs {
+  /** Loop's code behind app targets (manifest, resolver, packers). */
+  all: Input[];
+  /** Loop's code behind component builds only: editing the resolver must not rebuild every component. */
+  build: Input[];
+  /** The browser runtime packed into every site. */
+  browserRuntime: Input[];
+}
+
+function loopSelfInputs(workspaceRoot: string): LoopSelfInputs {
+  const pkg = workspacePath(workspaceRoot, path.resolve(__dirname, '../..'));
+  let runtimeDir: string | undefined;
+  try {
+    runtimeDir = path.dirname(require.resolve('@loop/runtime-browser/package.json'));
+  } catch {
+    runtimeDir = undefined;
   }
-  return [`${src}/**/*`, '!{workspaceRoot}/**/*.spec.ts', '{workspaceRoot}/spec/app.loop.schema.json', { externalDependencies: ['smol-toml', 'ajv'] }];
+  const runtime = runtimeDir && workspacePath(workspaceRoot, runtimeDir);
+  const browserRuntime: Input[] = !runtimeDir ? [] : runtime ? [`${runtime}/src/**/*`] : [{ externalDependencies: ['@loop/runtime-browser'] }];
+  if (!pkg) {
+    const external: Input[] = [{ externalDependencies: ['@loop/nx', 'smol-toml', 'ajv'] }];
+    return { all: external, build: external, browserRuntime };
+  }
+  const src = `${pkg}/src`;
+  return {
+    all: [`${src}/**/*`, '!{workspaceRoot}/**/*.spec.ts', '{workspaceRoot}/spec/app.loop.schema.json', { externalDependencies: ['smol-toml', 'ajv'] }],
+    build: [`${src}/build/**/*`, '!{workspaceRoot}/**/*.spec.ts', `${src}/errors.ts`, `${src}/manifest/{component-marker,locate,toml-locate}.ts`, { externalDependencies: ['smol-toml'] }],
+    browserRuntime,
+  };
 }
 
 /** Tool versions that change what a target produces; Nx hashes them as external inputs. */
@@ -49,35 +77,34 @@ const TOOLCHAIN_PACKAGES = ['@bytecodealliance/componentize-js', '@bytecodeallia
 
 export const createNodes: CreateNodes<LoopPluginOptions> = [
   GLOB,
-  (files, options, context) => createNodesFromFiles(inferProject, files, options ?? {}, context),
+  (files, options, context) => {
+    const self = loopSelfInputs(context.workspaceRoot);
+    return createNodesFromFiles((file, opts, ctx) => inferProject(file, opts, ctx, self), files, options ?? {}, context);
+  },
 ];
 /** Nx 21 reads only this name; Nx 22+ prefer createNodes with the same signature. */
 export const createNodesV2 = createNodes;
 
-function inferProject(file: string, options: LoopPluginOptions | undefined, context: CreateNodesContext): CreateNodesResult {
+function inferProject(file: string, options: LoopPluginOptions | undefined, context: CreateNodesContext, self: LoopSelfInputs): CreateNodesResult {
   const root = path.dirname(file);
   const data = parse(fs.readFileSync(path.join(context.workspaceRoot, file), 'utf8')) as Record<string, any>;
   const names = { validate: 'validate', resolve: 'resolve', buildComponent: 'build-component', packWeb: 'pack-web', serve: 'serve', compose: 'compose', run: 'run', ...options?.targetNames };
   if (path.basename(file) === MANIFEST_FILE) {
-    return { projects: { [root]: appProject(root, file, data, names, loopInputs(context.workspaceRoot, 'all'), context.workspaceRoot) } };
+    return { projects: { [root]: appProject(root, file, data, names, self) } };
   }
-  return { projects: { [root]: componentProject(root, file, data, names, loopInputs(context.workspaceRoot, 'build')) } };
+  return { projects: { [root]: componentProject(root, file, data, names, self.build) } };
 }
 
-type Input = NonNullable<TargetConfiguration['inputs']>[number];
-
-function appProject(root: string, file: string, data: Record<string, any>, names: Record<string, string>, self: Input[], workspaceRoot: string) {
+function appProject(root: string, file: string, data: Record<string, any>, names: Record<string, string>, self: LoopSelfInputs) {
   const name: string = data.app?.name ?? path.basename(root);
+  // Every cached app target reads the app dir, the built components (their sha256 end up in
+  // what it writes) and Loop's own code.
+  const appInputs: Input[] = ['{projectRoot}/**/*', { dependentTasksOutputFiles: '**/*.wasm', transitive: true }, ...self.all];
   const resolve: TargetConfiguration = {
     executor: '@loop/nx:resolve',
     cache: true,
     dependsOn: [`^${names.buildComponent}`],
-    inputs: [
-      '{projectRoot}/**/*',
-      // The graph holds each component's sha256: it changes when a dependency's build does.
-      { dependentTasksOutputFiles: '**/*.wasm', transitive: true },
-      ...self,
-    ],
+    inputs: appInputs,
     outputs: ['{options.outputPath}'],
     options: { manifest: file, platform: 'native', outputPath: `dist/${root}/native/app.loop.json` },
     configurations: {
@@ -97,11 +124,9 @@ function appProject(root: string, file: string, data: Record<string, any>, names
     cache: true,
     dependsOn: [`^${names.buildComponent}`],
     inputs: [
-      '{projectRoot}/**/*',
-      { dependentTasksOutputFiles: '**/*.wasm', transitive: true },
+      ...appInputs,
       { runtime: '"${LOOP_WAC:-${LOOP_CACHE_DIR:-$HOME/.cache/loop}/tools/bin/wac}" --version 2>/dev/null || echo no-wac' },
       { externalDependencies: ['@bytecodealliance/jco'] },
-      ...self,
     ],
     outputs: ['{options.outputPath}', '{options.graphPath}'],
     options: { manifest: file, ...composedFiles('') },
@@ -120,7 +145,7 @@ function appProject(root: string, file: string, data: Record<string, any>, names
       [names.validate]: {
         executor: '@loop/nx:validate',
         cache: true,
-        inputs: ['{projectRoot}/**/*', ...self],
+        inputs: ['{projectRoot}/**/*', ...self.all],
         outputs: [],
         options: { manifest: file },
         metadata: { description: 'Check app.loop.toml: syntax, schema and cross-references', technologies: ['wasm'] },
@@ -131,13 +156,7 @@ function appProject(root: string, file: string, data: Record<string, any>, names
         executor: '@loop/nx:pack-web',
         cache: true,
         dependsOn: [`^${names.buildComponent}`],
-        inputs: [
-          '{projectRoot}/**/*',
-          { dependentTasksOutputFiles: '**/*.wasm', transitive: true },
-          ...self,
-          ...browserRuntimeInputs(workspaceRoot),
-          { externalDependencies: ['@bytecodealliance/jco', 'rolldown'] },
-        ],
+        inputs: [...appInputs, ...self.browserRuntime, { externalDependencies: ['@bytecodealliance/jco', 'rolldown'] }],
         outputs: [`{workspaceRoot}/dist/${root}/web/site`],
         options: { manifest: file },
         configurations: { inline: { inline: true } },
@@ -159,19 +178,6 @@ function appProject(root: string, file: string, data: Record<string, any>, names
       },
     },
   };
-}
-
-/** The browser runtime packed into every site: its sources in a workspace that develops Loop, else the npm package. */
-function browserRuntimeInputs(workspaceRoot: string): Input[] {
-  let dir: string;
-  try {
-    dir = path.dirname(fs.realpathSync(require.resolve('@loop/runtime-browser/package.json')));
-  } catch {
-    return [];
-  }
-  const rel = path.relative(workspaceRoot, dir);
-  if (rel.startsWith('..') || path.isAbsolute(rel) || rel.includes('node_modules')) return [{ externalDependencies: ['@loop/runtime-browser'] }];
-  return [`{workspaceRoot}/${rel.split(path.sep).join('/')}/src/**/*`];
 }
 
 function componentProject(root: string, _file: string, data: Record<string, any>, names: Record<string, string>, self: Input[]) {
