@@ -69,6 +69,17 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
     spawnSync(path.join(here, 'stop.sh'), ['--dir', serverDir]);
   });
 
+  it('start.sh says what is wrong: missing arguments, a store nginx workers cannot reach', () => {
+    const usage = spawnSync(path.join(here, 'start.sh'), ['--dir', path.join(tmp, 'x')], { encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('start.sh: --dir and --token are required');
+    const closed = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-cache-closed-')); // 0700: nobody cannot enter
+    const r = spawnSync(path.join(here, 'start.sh'), ['--dir', path.join(closed, 'server'), '--token', TOKEN, '--listen', '127.0.0.1:1'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("nginx's workers run as 'nobody' and cannot reach");
+    expect(r.stderr).toContain('chmod o+x');
+  });
+
   it('refuses a wrong token, and Nx says so', () => {
     const r = nx(a, ['run', 'hello-app:validate'], { NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: 'wrong' });
     expect(r.status).not.toBe(0);
