@@ -22,6 +22,8 @@ const TARGETS = [
   ['run-many', '-t', 'resolve', '-c', 'web'],
 ];
 
+const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
+
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -54,12 +56,15 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
   let url = '';
   let a = '';
   let b = '';
-  const nx = (ws: string, args: string[], env: Record<string, string> = {}) =>
-    spawnSync(path.join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=static'], {
+  const nx = (ws: string, args: string[], env: Record<string, string> = {}) => {
+    const r = spawnSync(path.join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=static'], {
       cwd: ws,
       encoding: 'utf8',
       env: nxEnv({ NX_CACHE_DIRECTORY: path.join(ws, '.nx/cache'), NX_WORKSPACE_DATA_DIRECTORY: path.join(ws, '.nx/workspace-data'), NX_SELF_HOSTED_REMOTE_CACHE_SERVER: url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN, ...env }),
     });
+    // Parsed line by line below: no escape codes, whatever the terminal settings.
+    return { ...r, stdout: stripAnsi(r.stdout), stderr: stripAnsi(r.stderr) };
+  };
 
   beforeAll(async () => {
     url = execFileSync(path.join(here, 'start.sh'), ['--dir', serverDir, '--token', TOKEN, '--listen', `127.0.0.1:${await freePort()}`], { encoding: 'utf8' }).trim();

@@ -27,9 +27,14 @@ export function cloneWorkspace(dest, opts = {}) {
   return dest;
 }
 
-/** Environment for running Nx in scripts: no daemon, no plugin isolation, no cloud. */
+/**
+ * Environment for running Nx in scripts: no daemon, no plugin isolation, no cloud, and no
+ * colour (CI machines set FORCE_COLOR, which puts escape codes inside "> nx run" lines).
+ */
 export function nxEnv(extra = {}) {
-  return { ...process.env, NX_DAEMON: 'false', NX_ISOLATE_PLUGINS: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...extra };
+  const env = { ...process.env, NX_DAEMON: 'false', NX_ISOLATE_PLUGINS: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NO_COLOR: '1', ...extra };
+  delete env.FORCE_COLOR;
+  return env;
 }
 
 export function ensureDir(p) {
