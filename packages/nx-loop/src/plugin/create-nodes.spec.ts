@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { getOutputsForTargetAndConfiguration } from '@nx/devkit';
 import { describe, expect, it } from 'vitest';
 import { createDependencies, createNodes, createNodesV2 } from './create-nodes';
 
@@ -48,6 +49,42 @@ describe('createNodes', () => {
     });
     expect(shop.targets!.resolve.metadata!.description).toBeTruthy();
     expect(shop.targets!.validate.cache).toBe(true);
+  });
+
+  it('infers a cacheable pack-native target with one configuration per OS whose outputs do not overlap', async () => {
+    const results = await createNodes[1](files, {}, ctx);
+    const shop = results.find(([f]) => f === 'apps/shop/app.loop.toml')![1].projects!['apps/shop'];
+    const pack = shop.targets!['pack-native'];
+    expect(pack).toMatchObject({
+      executor: '@loop/nx:pack-native',
+      cache: true,
+      dependsOn: ['^build-component'],
+      defaultConfiguration: 'linux',
+      options: { manifest: 'apps/shop/app.loop.toml', target: 'linux' },
+      configurations: { linux: { target: 'linux' }, windows: { target: 'windows' }, macos: { target: 'macos' } },
+    });
+    expect(pack.metadata!.description).toMatch(/linux\|windows\|macos/);
+    // Inputs: the app, its built components, Loop's code, and the runtime hosts' identity.
+    expect(pack.inputs).toContain('{projectRoot}/**/*');
+    expect(pack.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.wasm', transitive: true });
+    expect(pack.inputs).toContainEqual({ runtime: expect.stringContaining('sha256sum */loop-host') });
+    // Nx's own interpolation, per configuration: every output under dist/<root>/native, none shared.
+    const node = { name: 'shop', type: 'app', data: { root: 'apps/shop', targets: { 'pack-native': pack } } } as never;
+    const outs = Object.fromEntries(['linux', 'windows', 'macos'].map((c) => [c, getOutputsForTargetAndConfiguration({ project: 'shop', target: 'pack-native', configuration: c }, {}, node)]));
+    expect(outs.linux).toEqual(['dist/apps/shop/native/linux*', 'dist/apps/shop/native/shop-linux*']);
+    expect(outs.windows).toEqual(['dist/apps/shop/native/windows*', 'dist/apps/shop/native/shop-windows*']);
+    const all = Object.values(outs).flat();
+    expect(new Set(all).size).toBe(all.length);
+    // The files each configuration writes match its own globs only.
+    const written: Record<string, string[]> = {
+      linux: ['linux-x64/shop', 'linux-arm64/shop', 'shop-linux-x64.tar.gz', 'shop-linux-x64.tar.gz.sha256', 'shop-linux-arm64.tar.gz'],
+      windows: ['windows-x64/shop.exe', 'shop-windows-x64.zip', 'shop-windows-x64.zip.sha256'],
+      macos: ['macos-x64/shop', 'shop-macos-arm64.tar.gz'],
+    };
+    const matches = (glob: string, f: string) => new RegExp(`^${glob.replace('dist/apps/shop/native/', '').replace(/[.+]/g, '\\$&').replace('*', '[^/]*')}(/|$)`).test(f);
+    for (const [config, fs_] of Object.entries(written))
+      for (const f of fs_)
+        for (const [other, globs] of Object.entries(outs)) expect(globs.some((g) => matches(g, f)), `${f} vs ${other}`).toBe(other === config);
   });
 
   it('infers component projects whose build outputs only the .wasm and hashes the toolchain', async () => {

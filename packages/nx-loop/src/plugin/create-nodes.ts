@@ -22,7 +22,7 @@ import { MANIFEST_FILE } from '../manifest/load';
 
 export interface LoopPluginOptions {
   /** Rename inferred targets, e.g. { resolve: 'loop-resolve' }. */
-  targetNames?: Partial<Record<'validate' | 'resolve' | 'compose' | 'buildComponent' | 'packWeb' | 'serve' | 'run', string>>;
+  targetNames?: Partial<Record<'validate' | 'resolve' | 'compose' | 'buildComponent' | 'packWeb' | 'packNative' | 'serve' | 'run', string>>;
 }
 
 const GLOB = `**/{${MANIFEST_FILE},${COMPONENT_MARKER}}`;
@@ -48,6 +48,25 @@ interface LoopSelfInputs {
   build: Input[];
   /** The browser runtime packed into every site. */
   browserRuntime: Input[];
+  /** The native hosts behind pack-native: the host's sources and the prebuilt runtime hosts' bytes. */
+  nativeHost: Input[];
+}
+
+/**
+ * The identity of the runtime hosts packed into executables: their SHA-256, by target (content,
+ * not dates, so that another machine with the same hosts gets the same hash), and the Rust
+ * toolchain that builds the dev host (which precompiles the components).
+ */
+export const RUNTIME_HOSTS_INPUT =
+  'cd "${LOOP_CACHE_DIR:-$HOME/.cache/loop}/hosts" 2>/dev/null && sha256sum */loop-host */loop-host.exe 2>/dev/null; rustc -vV 2>/dev/null | grep -E "^(release|host):"; true';
+
+function nativeHostInputs(workspaceRoot: string): Input[] {
+  const runtime: Input = { runtime: RUNTIME_HOSTS_INPUT };
+  const template = path.join(workspaceRoot, 'host-templates', 'wasmtime-rust');
+  if (!fs.existsSync(path.join(template, 'Cargo.toml'))) return [runtime];
+  // A workspace that develops Loop: the host's sources (not its tests) and the WIT it binds.
+  const t = '{workspaceRoot}/host-templates/wasmtime-rust';
+  return [`${t}/Cargo.toml`, `${t}/Cargo.lock`, `${t}/crates/*/Cargo.toml`, `${t}/crates/*/build.rs`, `${t}/crates/*/src/**/*`, '{workspaceRoot}/wit/**/*', runtime];
 }
 
 function loopSelfInputs(workspaceRoot: string): LoopSelfInputs {
@@ -62,13 +81,14 @@ function loopSelfInputs(workspaceRoot: string): LoopSelfInputs {
   const browserRuntime: Input[] = !runtimeDir ? [] : runtime ? [`${runtime}/src/**/*`] : [{ externalDependencies: ['@loop/runtime-browser'] }];
   if (!pkg) {
     const external: Input[] = [{ externalDependencies: ['@loop/nx', 'smol-toml', 'ajv'] }];
-    return { all: external, build: external, browserRuntime };
+    return { all: external, build: external, browserRuntime, nativeHost: nativeHostInputs(workspaceRoot) };
   }
   const src = `${pkg}/src`;
   return {
     all: [`${src}/**/*`, '!{workspaceRoot}/**/*.spec.ts', '{workspaceRoot}/spec/app.loop.schema.json', { externalDependencies: ['smol-toml', 'ajv'] }],
     build: [`${src}/build/**/*`, '!{workspaceRoot}/**/*.spec.ts', `${src}/errors.ts`, `${src}/manifest/{component-marker,locate,toml-locate}.ts`, { externalDependencies: ['smol-toml'] }],
     browserRuntime,
+    nativeHost: nativeHostInputs(workspaceRoot),
   };
 }
 
@@ -88,7 +108,7 @@ export const createNodesV2 = createNodes;
 function inferProject(file: string, options: LoopPluginOptions | undefined, context: CreateNodesContext, self: LoopSelfInputs): CreateNodesResult {
   const root = path.dirname(file);
   const data = parse(fs.readFileSync(path.join(context.workspaceRoot, file), 'utf8')) as Record<string, any>;
-  const names = { validate: 'validate', resolve: 'resolve', buildComponent: 'build-component', packWeb: 'pack-web', serve: 'serve', compose: 'compose', run: 'run', ...options?.targetNames };
+  const names = { validate: 'validate', resolve: 'resolve', buildComponent: 'build-component', packWeb: 'pack-web', packNative: 'pack-native', serve: 'serve', compose: 'compose', run: 'run', ...options?.targetNames };
   if (path.basename(file) === MANIFEST_FILE) {
     return { projects: { [root]: appProject(root, file, data, names, self) } };
   }
@@ -166,6 +186,7 @@ function appProject(root: string, file: string, data: Record<string, any>, names
           help: { command: 'loop pack web --help', example: { options: { inline: true } } },
         },
       },
+      [names.packNative]: packNative(root, file, name, names, appInputs, self),
       [names.run]: {
         command: `node_modules/.bin/loop run ${root}`,
         dependsOn: [`^${names.buildComponent}`],
@@ -176,6 +197,30 @@ function appProject(root: string, file: string, data: Record<string, any>, names
         continuous: true,
         metadata: { description: 'Pack the web site and serve it on 127.0.0.1, re-packing plugins as they change', technologies: ['wasm', 'web'] },
       },
+    },
+  };
+}
+
+/**
+ * pack-native, one configuration per OS group (default linux). Outputs are per configuration
+ * (`{options.target}` is the group or target name): `native/linux*` and
+ * `native/<app>-linux*` for linux, so packing windows never overwrites or restores linux's files.
+ */
+function packNative(root: string, file: string, name: string, names: Record<string, string>, appInputs: Input[], self: LoopSelfInputs): TargetConfiguration {
+  const native = `{workspaceRoot}/dist/${root}/native`;
+  return {
+    executor: '@loop/nx:pack-native',
+    cache: true,
+    dependsOn: [`^${names.buildComponent}`],
+    inputs: [...appInputs, ...self.nativeHost],
+    outputs: [`${native}/{options.target}*`, `${native}/${name}-{options.target}*`],
+    options: { manifest: file, target: 'linux' },
+    defaultConfiguration: 'linux',
+    configurations: { linux: { target: 'linux' }, windows: { target: 'windows' }, macos: { target: 'macos' } },
+    metadata: {
+      description: 'Pack the app into native executables and archived dir bundles for one OS (--configuration=linux|windows|macos)',
+      technologies: ['wasm', 'native'],
+      help: { command: 'loop pack native --help', example: { options: { target: 'linux-x64' } } },
     },
   };
 }

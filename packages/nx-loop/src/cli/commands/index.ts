@@ -1,6 +1,7 @@
 import type { Command } from '../command';
 import { pendingCommands } from './pending';
 import { packWebCommand } from './pack-web';
+import { packNativeCommand } from './pack-native';
 import { composeCommand } from './compose';
 import { hostNew } from './host-new';
 import { serve } from './serve';
@@ -14,7 +15,7 @@ import { componentNew } from '../../generators/component/command';
 import { verify } from './verify';
 
 /** Every `loop` verb. A real command replaces a pending one of the same name. */
-const real: Command[] = [validate, resolve, run, buildCommand, componentNew, keygen, sign, verify, packWebCommand, serve, composeCommand, hostNew];
+const real: Command[] = [validate, resolve, run, buildCommand, componentNew, keygen, sign, verify, packWebCommand, packNativeCommand, serve, composeCommand, hostNew];
 
 export const commands: Command[] = [
   ...real,

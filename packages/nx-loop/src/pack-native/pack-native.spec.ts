@@ -1,0 +1,150 @@
+/**
+ * pack-native without the runtime hosts: target names and groups, the archive writers (checked
+ * by the system's own tar and unzip), and the errors of the CLI for bad targets and missing hosts.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostic, isLoopError } from '../errors';
+import { findHostBinary } from '../host';
+import { directoryEntries, tarGz, writeWithChecksum, zip } from './archive';
+import { parseTargets, requireRuntimeHost, runtimeHostPath, TARGETS } from './targets';
+
+const REPO = path.resolve(__dirname, '../../../..');
+const LOOP = path.join(REPO, 'node_modules/.bin/loop');
+const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+
+function errorText(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (isLoopError(e)) return e.diagnostics.map(formatDiagnostic).join('\n');
+    throw e;
+  }
+  throw new Error('expected a LoopError');
+}
+
+describe('targets', () => {
+  it('expands groups, takes names and triples, keeps one of each in a fixed order', () => {
+    expect(parseTargets('linux').map((t) => t.name)).toEqual(['linux-x64', 'linux-arm64']);
+    expect(parseTargets('windows').map((t) => t.name)).toEqual(['windows-x64']);
+    expect(parseTargets('macos').map((t) => t.name)).toEqual(['macos-x64', 'macos-arm64']);
+    expect(parseTargets(['macos-arm64,linux', 'linux-x64']).map((t) => t.name)).toEqual(['linux-x64', 'linux-arm64', 'macos-arm64']);
+    expect(parseTargets('x86_64-pc-windows-gnu')[0]).toMatchObject({ name: 'windows-x64', exe: '.exe', archive: 'zip' });
+    expect(parseTargets('linux,windows,macos')).toHaveLength(5);
+    expect(TARGETS.map((t) => `${t.name}=${t.triple}`)).toEqual([
+      'linux-x64=x86_64-unknown-linux-gnu',
+      'linux-arm64=aarch64-unknown-linux-gnu',
+      'windows-x64=x86_64-pc-windows-gnu',
+      'macos-x64=x86_64-apple-darwin',
+      'macos-arm64=aarch64-apple-darwin',
+    ]);
+  });
+
+  it('names every unknown target, with the ones it knows', () => {
+    expect(errorText(() => parseTargets('linux,solaris,freebsd-x64'))).toBe(
+      'error[LOOP810] --target: unknown target "solaris"\n  hint: use a group (linux, windows, macos) or a target (linux-x64, linux-arm64, windows-x64, macos-x64, macos-arm64)\n' +
+        'error[LOOP810] --target: unknown target "freebsd-x64"\n  hint: use a group (linux, windows, macos) or a target (linux-x64, linux-arm64, windows-x64, macos-x64, macos-arm64)',
+    );
+    expect(errorText(() => parseTargets(' , '))).toContain('error[LOOP810] --target: no target given');
+  });
+
+  it('says which runtime host is missing and the command that builds it; for macOS, what this machine lacks', () => {
+    const env = { LOOP_CACHE_DIR: tmp('loop-hosts-') };
+    const [arm] = parseTargets('linux-arm64');
+    expect(runtimeHostPath(arm, env)).toBe(path.join(env.LOOP_CACHE_DIR, 'hosts/linux-arm64/loop-host'));
+    expect(runtimeHostPath(parseTargets('windows')[0], env)).toBe(path.join(env.LOOP_CACHE_DIR, 'hosts/windows-x64/loop-host.exe'));
+    const missing = errorText(() => requireRuntimeHost(arm, env));
+    expect(missing).toContain('error[LOOP811] linux-arm64: no runtime host for linux-arm64 (aarch64-unknown-linux-gnu)');
+    expect(missing).toContain('hint: build it with `bash tools/setup/native-hosts.sh linux-arm64`');
+    const mac = errorText(() => requireRuntimeHost(parseTargets('macos-arm64')[0], env));
+    expect(mac).toContain('error[LOOP812] macos-arm64: no runtime host for macos-arm64 (aarch64-apple-darwin), and this machine cannot build one');
+    expect(mac).toContain('the Apple macOS SDK');
+    expect(mac).toContain('Mach-O linker');
+    // An explicit host path wins over the cache.
+    const own = path.join(env.LOOP_CACHE_DIR, 'my-host');
+    fs.writeFileSync(own, '');
+    expect(requireRuntimeHost(arm, { ...env, LOOP_RUNTIME_HOST_LINUX_ARM64: own })).toBe(own);
+  });
+});
+
+describe('archives (written with zlib, read by the system tar and unzip)', () => {
+  const dir = tmp('loop-archive-src-');
+  const deep = 'components/' + 'very-long-directory-name-'.repeat(4) + '/x';
+  fs.mkdirSync(path.join(dir, deep), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'plugins'));
+  fs.writeFileSync(path.join(dir, 'app'), Buffer.from('#!/bin/sh\necho hi\n'));
+  fs.chmodSync(path.join(dir, 'app'), 0o755);
+  fs.writeFileSync(path.join(dir, 'app.loop.json'), '{"format":"loop.app/1"}\n');
+  fs.writeFileSync(path.join(dir, deep, 'greeter.wasm'), Buffer.alloc(70_000, 7));
+  fs.writeFileSync(path.join(dir, 'SHA256SUMS'), 'x\n');
+  const same = (a: string, b: string) => {
+    for (const f of ['app', 'app.loop.json', `${deep}/greeter.wasm`, 'SHA256SUMS']) expect(fs.readFileSync(path.join(b, f)).equals(fs.readFileSync(path.join(a, f))), f).toBe(true);
+    expect(fs.statSync(path.join(b, 'plugins')).isDirectory()).toBe(true);
+    expect(fs.statSync(path.join(b, 'app')).mode & 0o111).not.toBe(0);
+    expect(fs.statSync(path.join(b, 'app.loop.json')).mode & 0o111).toBe(0);
+  };
+
+  it('tar.gz: unpacks with tar to the same files and modes, and is byte-reproducible', () => {
+    const out = tmp('loop-archive-out-');
+    const file = path.join(out, 'hello-linux-x64.tar.gz');
+    const hex = writeWithChecksum(file, tarGz(directoryEntries(dir, 'hello-linux-x64')));
+    expect(tarGz(directoryEntries(dir, 'hello-linux-x64')).equals(fs.readFileSync(file))).toBe(true);
+    expect(fs.readFileSync(`${file}.sha256`, 'utf8')).toBe(`${hex}  hello-linux-x64.tar.gz\n`);
+    expect(spawnSync('sha256sum', ['-c', 'hello-linux-x64.tar.gz.sha256'], { cwd: out, encoding: 'utf8' }).stdout).toBe('hello-linux-x64.tar.gz: OK\n');
+    const x = spawnSync('tar', ['-xzf', file, '-C', out], { encoding: 'utf8' });
+    expect(x.stderr).toBe('');
+    expect(x.status).toBe(0);
+    same(dir, path.join(out, 'hello-linux-x64'));
+  });
+
+  it('zip: passes unzip -t, unpacks to the same files and modes, and is byte-reproducible', () => {
+    const out = tmp('loop-archive-zip-');
+    const file = path.join(out, 'hello-windows-x64.zip');
+    writeWithChecksum(file, zip(directoryEntries(dir, 'hello-windows-x64')));
+    expect(zip(directoryEntries(dir, 'hello-windows-x64')).equals(fs.readFileSync(file))).toBe(true);
+    const t = spawnSync('unzip', ['-t', file], { encoding: 'utf8' });
+    expect(t.stdout).toContain('No errors detected');
+    expect(spawnSync('unzip', ['-q', file, '-d', out]).status).toBe(0);
+    same(dir, path.join(out, 'hello-windows-x64'));
+  });
+});
+
+describe('loop pack native: errors before anything is packed', () => {
+  const loop = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(LOOP, ['pack', 'native', ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, LOOP_QUIET: '1', ...env } });
+
+  it('an unknown target', () => {
+    const r = loop(['examples/apps/hello', '--target', 'linux,plan9']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('error[LOOP810] --target: unknown target "plan9"');
+  });
+
+  it('an app and --manifest both', () => {
+    const r = loop(['examples/apps/hello', '--manifest', 'examples/apps/hello/app.loop.toml']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('error[LOOP012]');
+  });
+
+  it('a manifest that does not resolve (a component not built)', () => {
+    const r = loop(['--manifest', 'spec/manifests/resolve-errors/component-not-built', '--target', 'linux-x64']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('error[LOOP303]');
+  });
+
+  it('a missing runtime host: names the target, the file and the command that builds it; other targets are still tried', () => {
+    const dev = findHostBinary();
+    if (!dev) throw new Error('the dev host is not built: run `bash tools/setup/install.sh` (or `cargo test --no-run` in host-templates/wasmtime-rust)');
+    const cache = tmp('loop-empty-cache-');
+    const out = tmp('loop-pack-out-');
+    const r = loop(['examples/apps/hello', '--target', 'linux-arm64,windows-x64', '-o', out], { LOOP_CACHE_DIR: cache, LOOP_HOST_BIN: dev });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('packed hello-app for no target:');
+    expect(r.stderr).toContain(`${path.join(cache, 'hosts/linux-arm64/loop-host')}: error[LOOP811] linux-arm64: no runtime host for linux-arm64`);
+    expect(r.stderr).toContain('build it with `bash tools/setup/native-hosts.sh linux-arm64`');
+    expect(r.stderr).toContain('error[LOOP811] windows-x64: no runtime host for windows-x64 (x86_64-pc-windows-gnu)');
+    expect(fs.readdirSync(out)).toEqual([]);
+  });
+});
