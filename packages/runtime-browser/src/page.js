@@ -42,17 +42,48 @@ async function main() {
   };
 
   const files = config.inline ? inlineFiles() : undefined;
+  const root = document.documentElement;
+  /** @type {Promise<ServiceWorker | null> | undefined} */
+  let serviceWorker;
+  let syncs = 0;
+  // Asks the service worker to cache the server's current plugin index with its files (the
+  // worker host may have fetched a swapped-in version before the service worker controlled
+  // it). data-loop-offline: 'syncing' | 'ready' | 'stale'; data-loop-offline-plugins: the
+  // `name@version`s an offline start loads.
+  const syncOffline = () => {
+    if (!serviceWorker) return;
+    const n = ++syncs;
+    root.dataset.loopOffline = 'syncing';
+    serviceWorker
+      .then(
+        (active) =>
+          new Promise((resolve) => {
+            if (!active) return resolve({ ok: false }); // not registered (said so already)
+            const channel = new MessageChannel();
+            channel.port1.onmessage = (ev) => resolve(ev.data);
+            active.postMessage({ type: 'sync-plugins' }, [channel.port2]);
+          }),
+      )
+      .then((/** @type {any} */ r) => {
+        if (n !== syncs) return; // a later sync is under way
+        if (r.ok) root.dataset.loopOfflinePlugins = r.plugins.join(' ');
+        else if (r.error) say(eventsEl, `offline copy not updated: ${r.error}`, 'error');
+        root.dataset.loopOffline = r.ok ? 'ready' : 'stale';
+      });
+  };
   // Registered once the app is up, so the service worker's precache reads what the page
   // already loaded from the HTTP cache instead of downloading the site twice.
   const registerServiceWorker = () => {
     if (files || !('serviceWorker' in navigator)) return;
-    navigator.serviceWorker
+    serviceWorker = navigator.serviceWorker
       .register('./sw.js')
       .then(() => navigator.serviceWorker.ready)
-      .then(() => {
-        document.documentElement.dataset.loopOffline = 'ready';
-      })
-      .catch((e) => say(eventsEl, `service worker not registered: ${e.message}`, 'error'));
+      .then((reg) => reg.active)
+      .catch((e) => {
+        say(eventsEl, `service worker not registered: ${e.message}`, 'error');
+        return null;
+      });
+    syncOffline();
   };
 
   setStatus('starting');
@@ -69,6 +100,7 @@ async function main() {
       else if (e.type === 'refused') say(eventsEl, `refused: ${e.message}`, 'refused');
       else if (e.type === 'error') say(eventsEl, `error: ${e.component ? `${e.component}: ` : ''}${e.message}`, 'error');
       else if (e.type === 'plugin' && e.previous) say(eventsEl, `plugin ${e.name} swapped: ${e.previous} → ${e.version}`, 'swap');
+      else if (e.type === 'plugins') syncOffline(); // after a reload of the plugin index
     },
   });
   /** @type {any} */ (window).loop = app;

@@ -34,6 +34,18 @@ async function waitDone(page: Page) {
 const logLines = (page: Page) => page.evaluate(() => [...document.querySelectorAll('#loop-log > div')].map((d) => d.textContent));
 const eventLines = (page: Page) => page.evaluate(() => [...document.querySelectorAll('#loop-events > div')].map((d) => d.textContent));
 
+/**
+ * Stops the site's server and empties Chromium's HTTP cache, so that only the service worker's
+ * cache can answer (the HTTP cache keeps content-addressed files for a year and used to hide
+ * files missing from the service worker's cache).
+ */
+async function goOffline(b: Browser, page: Page, server: { close(): Promise<void> }) {
+  await server.close();
+  const cdp = await b.context.newCDPSession(page);
+  await cdp.send('Network.clearBrowserCache');
+  await cdp.detach();
+}
+
 async function packAndServe(app: string, opts: { inline?: boolean; set?: string[] } = {}) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-web-site-'));
   const packed = await packWeb(app, { out, inline: opts.inline, set: opts.set });
@@ -173,12 +185,12 @@ describe('browser host (Chromium)', () => {
     await page.close();
   }, LONG * 3);
 
-  test('replacing a plugin on the server swaps it without a reload', async () => {
+  test('replacing a plugin on the server swaps it without a reload; offline right after the swap, a reload starts the new version', async () => {
     const app = copyExampleApp(data.origin);
     cleanup.push(() => fs.rmSync(app, { recursive: true, force: true }));
     const pluginFile = path.join(app, 'plugins', 'swap.wat');
     fs.writeFileSync(pluginFile, pluginWat({ name: 'swap', version: '1.0.0', prefix: 'v1:' }));
-    const { url } = await packAndServe(app);
+    const { url, server, packed } = await packAndServe(app);
     // A profile of its own: service workers and caches of other tests' sites (a closed server's
     // port can be handed out again) must not answer for this origin when it goes offline.
     const own = await launch();
@@ -197,6 +209,9 @@ describe('browser host (Chromium)', () => {
       (window as any).counter = 0;
       for (let i = 0; i < 3; i++) (window as any).counter++;
     });
+    // The swap comes while the service worker (registered once the app is done) may still be
+    // installing, i.e. before it controls the worker host: the case that used to leave the
+    // previous version (or an index without its files) in the offline cache.
     const swapped = page.waitForFunction(() => [...document.querySelectorAll('#loop-events > div')].some((d) => d.textContent?.startsWith('plugin swap swapped')), null, { timeout: LONG });
     fs.writeFileSync(pluginFile, pluginWat({ name: 'swap', version: '2.0.0', prefix: 'v2:' }));
     await swapped;
@@ -207,6 +222,23 @@ describe('browser host (Chromium)', () => {
     expect(await page.evaluate(() => (window as any).loop.run())).toMatchObject({ ok: true });
     expect(await logLines(page)).toContain(`[greeter] info: plugin swap: v2:${GREETING}`);
 
+    // Offline right after the swap: the page says when the service worker's cache holds the
+    // new index with its files (a synchronous predicate: playwright takes a promise as truthy).
+    const v2 = (JSON.parse(fs.readFileSync(path.join(packed.outDir, 'plugins/index.json'), 'utf8')).plugins as { name: string; version: string }[]).map((p) => `${p.name}@${p.version}`);
+    expect(v2).toHaveLength(1);
+    await page.waitForFunction(
+      (want) => document.documentElement.dataset.loopOffline === 'ready' && document.documentElement.dataset.loopOfflinePlugins === want,
+      v2.join(' '),
+      { timeout: LONG },
+    );
+    await goOffline(own, page, server!);
+    await page.reload();
+    await waitDone(page);
+    expect(await eventLines(page)).toEqual([]);
+    const offline = await logLines(page);
+    expect(offline).toContain(`[greeter] info: plugin swap: v2:${GREETING}`);
+    expect(offline.filter((l) => l?.includes('v1:'))).toEqual([]);
+    expect(await call('y')).toMatchObject({ ok: true, value: 'v2:y' });
     await page.close();
   }, LONG * 4);
 
@@ -220,7 +252,7 @@ describe('browser host (Chromium)', () => {
     await page.goto(url);
     await waitDone(page);
     await page.waitForFunction(() => document.documentElement.dataset.loopOffline === 'ready', null, { timeout: LONG });
-    await server!.close();
+    await goOffline(own, page, server!);
     await page.reload();
     await waitDone(page);
     expect(await logLines(page)).toEqual(EXPECTED_LINES);
