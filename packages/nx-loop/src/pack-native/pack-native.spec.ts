@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic, isLoopError } from '../errors';
 import { findHostBinary } from '../host';
+import { generateKeyPair } from '../signing/keys';
 import { directoryEntries, tarGz, writeWithChecksum, zip } from './archive';
 import { parseTargets, requireRuntimeHost, runtimeHostPath, TARGETS } from './targets';
 
@@ -145,6 +146,26 @@ describe('loop pack native: errors before anything is packed', () => {
     expect(r.stderr).toContain(`${path.join(cache, 'hosts/linux-arm64/loop-host')}: error[LOOP811] linux-arm64: no runtime host for linux-arm64`);
     expect(r.stderr).toContain('build it with `bash tools/setup/native-hosts.sh linux-arm64`');
     expect(r.stderr).toContain('error[LOOP811] windows-x64: no runtime host for windows-x64 (x86_64-pc-windows-gnu)');
+    expect(fs.readdirSync(out)).toEqual([]);
+  });
+
+  it('checks signatures at pack time: an unsigned plugin file in a trust class with keys stops the pack', () => {
+    const app = tmp('loop-pack-signed-');
+    const comp = (p: string) => path.join(REPO, 'examples/components', p);
+    const key = generateKeyPair().publicKey.toString();
+    fs.writeFileSync(
+      path.join(app, 'app.loop.toml'),
+      `[app]\nname = "signed"\nentry = "greeter"\n[components.greeter]\nsource = ${JSON.stringify(comp('greeter-rust'))}\nclass = "core"\n` +
+        `[components.formatter]\nsource = ${JSON.stringify(comp('formatter-basic-js'))}\n` +
+        `[plugins]\ndir = "plugins"\ntrust = "vendor"\n[trust.vendor]\nallow = ["loop:log"]\nkeys = ["${key}"]\n`,
+    );
+    fs.mkdirSync(path.join(app, 'plugins'));
+    fs.copyFileSync(comp('count-rust/dist/count.wasm'), path.join(app, 'plugins/count.wasm'));
+    const out = tmp('loop-pack-out-');
+    const r = loop([app, '--target', 'linux-x64', '-o', out], { LOOP_CACHE_DIR: tmp('loop-empty-cache-'), LOOP_HOST_BIN: '/nonexistent/loop-host' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('plugin count.wasm is in trust class "vendor", which requires a valid signature by one of its keys');
+    expect(r.stderr).not.toContain('LOOP814'); // refused before the host is looked for
     expect(fs.readdirSync(out)).toEqual([]);
   });
 });
