@@ -207,6 +207,16 @@ impl Graph {
             Some(_) => {}
         }
         for (cap, spec) in &self.capabilities {
+            if crate::embed::provides(cap) {
+                if spec.provider != crate::embed::HOST_PROVIDER {
+                    bail!(
+                        "{f}: capabilities.\"{cap}\".provider '{}' is not a provider of this host (this host provides '{cap}' itself: provider = \"{}\")",
+                        spec.provider,
+                        crate::embed::HOST_PROVIDER
+                    );
+                }
+                continue;
+            }
             let Some(known) = native_providers(cap) else {
                 bail!("{f}: capabilities.\"{cap}\": unknown capability package");
             };

@@ -7,10 +7,12 @@
 //! - `linking`   trust gating at link time and per-component linkers;
 //! - `engine`    engine, epoch ticker and precompiled code cache;
 //! - `plugins`   plugin registry: scan, limits, isolation, hot swap;
-//! - `app`       loading a graph (or a single component) and running its entry.
+//! - `app`       loading a graph (or a single component) and running its entry;
+//! - `embed`     API for host crates of your own: extra host interfaces, apps compiled in.
 
 pub mod app;
 pub mod bindings;
+pub mod embed;
 pub mod engine;
 pub mod graph;
 pub mod linking;
@@ -20,6 +22,8 @@ pub mod state;
 
 pub use app::{App, RunOptions};
 pub use engine::Runtime;
+/// The Wasmtime this host is built on (`bindgen!({ .., wasmtime_crate: loop_host::wasmtime })`).
+pub use wasmtime;
 
 /// An error as one line: its messages joined by ": " (without repeating a message already
 /// contained in the previous one).

@@ -83,6 +83,8 @@ pub struct ImportPlan {
     /// Imported interfaces that carry only types (e.g. `loop:plugin/types`, used by the exported
     /// `loop:plugin/plugin`): they grant nothing and are always linked as empty instances.
     pub type_only: Vec<String>,
+    /// Packages provided by the embedding host crate (`embed::provide`), granted and imported.
+    pub provided: Vec<String>,
 }
 
 /// True when an imported item is an instance without functions or resources.
@@ -155,6 +157,11 @@ pub fn check_imports(
             }
             if pkg == "wasi:http" {
                 plan.uses_wasi_http = true;
+            }
+        } else if crate::embed::provides(pkg) {
+            grant.check(name, pkg)?;
+            if !plan.provided.iter().any(|p| p == pkg) {
+                plan.provided.push(pkg.to_string());
             }
         } else if exported(name) {
             match item.ty {
@@ -306,6 +313,9 @@ pub fn build_linker(
     }
     for name in &plan.type_only {
         l.instance(name)?;
+    }
+    for pkg in &plan.provided {
+        crate::embed::add_to_linker(pkg, &mut l)?;
     }
     for (name, ty) in &plan.stubs {
         stubs::define(&mut l, engine, name, ty)?;
