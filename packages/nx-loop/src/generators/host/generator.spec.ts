@@ -69,12 +69,27 @@ describe('host generator: bad input is a LoopError with code, field and hint', (
     [{ name: 'web', directory: '../elsewhere' }, HOST_CODES.outsideWorkspace, '--directory', 'is not a directory inside the workspace', 'relative to the workspace root'],
     [{ name: 'web', app: 'apps/none' }, HOST_CODES.notAnApp, '--app', 'apps/none has no app.loop.toml', 'directory of an app manifest'],
     [{ name: 'web', app: '../../outside' }, HOST_CODES.notAnApp, '--app', '../../outside has no app.loop.toml', 'directory of an app manifest'],
-    [{ name: 'native', template: 'native-wasmtime' }, HOST_CODES.templateNotAvailable, '--template', 'native-wasmtime host template is not available', 'lands with native packaging'],
   ])('%j → %s', async (schema, code, field, message, hint) => {
     const d = await loopError(hostGenerator(treeWithApp(), schema));
     expect(d).toMatchObject({ code, field });
     expect(d.message).toContain(message);
     expect(d.hint).toContain(hint);
+  });
+
+  it('native-wasmtime without a loop-host crate (LOOP_HOST_CRATE pointing nowhere) is LOOP806 and writes nothing', async () => {
+    const saved = process.env.LOOP_HOST_CRATE;
+    process.env.LOOP_HOST_CRATE = '/nonexistent/loop-host';
+    try {
+      const tree = treeWithApp();
+      const d = await loopError(hostGenerator(tree, { name: 'native', template: 'native-wasmtime', app: 'apps/hello' }));
+      expect(d).toMatchObject({ code: HOST_CODES.templateNotAvailable, field: '--template' });
+      expect(d.message).toBe('the native-wasmtime host template needs the loop-host crate, but LOOP_HOST_CRATE=/nonexistent/loop-host has no Cargo.toml');
+      expect(d.hint).toContain('host-templates/wasmtime-rust/crates/loop-host');
+      expect(tree.exists('hosts/native')).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.LOOP_HOST_CRATE;
+      else process.env.LOOP_HOST_CRATE = saved;
+    }
   });
 
   it('refuses an existing non-empty directory (and a file) and writes nothing', async () => {
@@ -127,7 +142,6 @@ describe('loop host new / loop host scaffold (CLI, real file system)', () => {
     [[], 'error[LOOP801] name: "" is not a valid host name'],
     [['web'], 'hosts/web: error[LOOP803] --directory: hosts/web already exists and is not empty'],
     [['x', '--app', 'apps'], 'apps: error[LOOP804] --app: apps has no app.loop.toml'],
-    [['n', '--template', 'native-wasmtime'], 'error[LOOP806] --template: the native-wasmtime host template is not available in this version of Loop yet'],
   ])('loop host new %j exits 1: %s', async (args, message) => {
     const before = fs.readdirSync(path.join(ws, 'hosts')).sort();
     const r = await run(ws, 'host', 'new', ...args);

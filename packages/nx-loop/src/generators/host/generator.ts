@@ -6,13 +6,15 @@
  *   src/main.ts (starts the app from its resolved graph and shows its log), src/loop-host.ts
  *   (the part to embed in an existing page), src/worker.ts (the worker host), scripts to build
  *   (`loop pack web` + rolldown) and serve it, a README and its own Chromium test.
- * - native-wasmtime: answers LOOP806 until the Rust host library (host-templates/wasmtime-rust,
- *   crate loop-host) lets a host crate add its own providers; it lands with native packaging.
+ * - native-wasmtime: a Rust host crate over the loop-host library (providers, graph loader, trust
+ *   gating, plugin hot reload) with an example provider of its own (src/providers/greeting.rs for
+ *   the WIT in wit/), and the app compiled in by build.rs (include_bytes!); scripts/build.mjs
+ *   resolves the app and runs cargo with the shared target dir. LOOP806: no loop-host crate.
  *
  * Every bad input is a LoopError with a code, the field and a hint (LOOP801–806).
  */
 import { generateFiles, joinPathFragments, offsetFromRoot, type Tree } from '@nx/devkit';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LoopError } from '../../errors';
 import { MANIFEST_FILE } from '../../manifest/load';
@@ -97,6 +99,42 @@ export function templatesDir(): string {
   return path.resolve(__dirname, '../../../src/generators/host/files');
 }
 
+/**
+ * Loop's host library, the crate a native-wasmtime host depends on: `$LOOP_HOST_CRATE`, else
+ * host-templates/wasmtime-rust/crates/loop-host in the nearest directory above this file that has
+ * it (the Loop checkout, or the @loop/nx package when it ships host-templates/ and wit/).
+ */
+export function findLoopHostCrate(): string | null {
+  const env = process.env.LOOP_HOST_CRATE;
+  if (env) return existsSync(path.join(env, 'Cargo.toml')) ? path.resolve(env) : null;
+  for (let d = __dirname; ; d = path.dirname(d)) {
+    const crate = path.join(d, 'host-templates', 'wasmtime-rust', 'crates', 'loop-host');
+    if (existsSync(path.join(crate, 'Cargo.toml')) && existsSync(path.join(crate, '../../Cargo.lock'))) return crate;
+    if (path.dirname(d) === d) return null;
+  }
+}
+
+function requireLoopHostCrate(): string {
+  const crate = findLoopHostCrate();
+  if (crate) return crate;
+  const env = process.env.LOOP_HOST_CRATE;
+  throw new LoopError({
+    code: HOST_CODES.templateNotAvailable,
+    field: '--template',
+    message: env
+      ? `the native-wasmtime host template needs the loop-host crate, but LOOP_HOST_CRATE=${env} has no Cargo.toml`
+      : 'the native-wasmtime host template needs the loop-host crate (host-templates/wasmtime-rust/crates/loop-host), which this installation of Loop does not have',
+    hint: 'point LOOP_HOST_CRATE at host-templates/wasmtime-rust/crates/loop-host of a Loop checkout, or use --template browser-worker',
+  });
+}
+
+/** How the project's Cargo.toml names the crate: relative inside the workspace, else absolute. */
+function cratePathFrom(workspaceRoot: string, directory: string, crate: string): string {
+  const rel = path.relative(path.resolve(workspaceRoot), crate);
+  if (!inside(rel)) return crate.split(path.sep).join('/');
+  return path.posix.relative(directory, rel.split(path.sep).join('/'));
+}
+
 function checkTarget(tree: Tree, o: NormalizedHostOptions): void {
   if (tree.exists(o.directory) && (tree.isFile(o.directory) || tree.children(o.directory).length > 0)) {
     throw new LoopError({
@@ -123,6 +161,15 @@ function checkTarget(tree: Tree, o: NormalizedHostOptions): void {
 export function nextSteps(o: NormalizedHostOptions): string {
   const lines = [`created ${o.template} host '${o.name}' in ${o.directory}`];
   if (o.app === null) lines.push(`set the app it runs:  edit ${o.directory}/loop.host.json ("app": "<dir with app.loop.toml>")`);
+  if (o.template === 'native-wasmtime') {
+    lines.push(
+      `build the app's components:  nx run-many -t build-component`,
+      `build the host (cargo; the app is compiled in):  nx run ${o.name}:build   (or: cd ${o.directory} && node scripts/build.mjs [--release])`,
+      `run it:  ${o.directory}/dist/${o.name} [ARGS...]   (relative app paths: its directory, or $LOOP_APP_DIR)`,
+      `add a provider:  a WIT package in ${o.directory}/wit/, its Rust in ${o.directory}/src/providers/ (see greeting.rs)`,
+    );
+    return lines.join('\n');
+  }
   lines.push(
     `build the app's components:  nx run-many -t build-component`,
     `build the host:  nx run ${o.name}:build   (or: cd ${o.directory} && node scripts/build.mjs)`,
@@ -134,14 +181,7 @@ export function nextSteps(o: NormalizedHostOptions): string {
 
 export async function hostGenerator(tree: Tree, schema: HostGeneratorSchema): Promise<() => void> {
   const o = normalizeOptions(schema, tree.root);
-  if (o.template === 'native-wasmtime') {
-    throw new LoopError({
-      code: HOST_CODES.templateNotAvailable,
-      field: '--template',
-      message: 'the native-wasmtime host template is not available in this version of Loop yet',
-      hint: 'it lands with native packaging (pack-native): the Rust host crate needs the loop-host library of host-templates/wasmtime-rust to offer a hook for your own providers; until then use --template browser-worker',
-    });
-  }
+  const loopHost = o.template === 'native-wasmtime' ? requireLoopHostCrate() : null;
   checkTarget(tree, o);
   generateFiles(tree, path.join(templatesDir(), o.template), o.directory, {
     ...o,
@@ -149,7 +189,13 @@ export async function hostGenerator(tree: Tree, schema: HostGeneratorSchema): Pr
     offset: offsetFromRoot(o.directory),
     /** JSON string literal of the app path for loop.host.json (null when not given). */
     appJson: JSON.stringify(o.appFromProject),
+    loopHostPath: loopHost ? cratePathFrom(tree.root, o.directory, loopHost) : '',
   });
+  if (loopHost) {
+    // The dependency versions loop-host is built and tested with (and that the shared cargo
+    // target dir already holds): cargo adds only this crate's own entries.
+    tree.write(joinPathFragments(o.directory, 'Cargo.lock'), readFileSync(path.join(loopHost, '../../Cargo.lock')));
+  }
   return () => {
     console.log(nextSteps(o));
   };

@@ -1,0 +1,187 @@
+// `loop host new --template native-wasmtime`, for real: scaffold a host crate into a temp
+// workspace, build a Rust component (tools/rust-guest) that imports the host's own example
+// provider `acme:greeting/names` (the WIT the template wrote), build the host with cargo (the
+// component compiled in with include_bytes!, Wasmtime reused from the shared target dir), run the
+// single executable from an empty directory with a minimal environment, and check that a graph
+// that does not grant `acme:greeting` is refused before anything runs (deny by default).
+//
+// Slow on a cold cargo cache (the host crate links Wasmtime); the shared target dir
+// ${LOOP_CACHE_DIR:-~/.cache/loop}/target normally already holds every dependency (set-up builds
+// loop-host there). LOOP_HOST_CRATE may point the template at another loop-host checkout.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../cli/main';
+
+const REPO = path.resolve(__dirname, '../../../../..');
+const LONG = 3_600_000;
+const HOST = 'names-host';
+
+/** A Rust component (world acme:demo/greeter) that calls the host's acme:greeting/names and logs. */
+function writeGuest(dir: string, namesWit: string) {
+  const w = (f: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f), text);
+  };
+  w('loop.component.toml', '[component]\nname = "greeter"\nlanguage = "rust"\nworld = "acme:demo/greeter"\nwit = "wit"\n');
+  w(
+    'Cargo.toml',
+    '[package]\nname = "greeter"\nversion = "0.1.0"\nedition = "2024"\npublish = false\n\n[lib]\ncrate-type = ["cdylib"]\n\n' +
+      '[dependencies]\nwit-bindgen = "0.63"\n\n[profile.release]\nopt-level = "s"\nlto = true\ncodegen-units = 1\nstrip = "debuginfo"\npanic = "abort"\ndebug = false\n\n[workspace]\n',
+  );
+  w(
+    'wit/demo.wit',
+    'package acme:demo@0.1.0;\n\nworld greeter {\n  import acme:greeting/names@0.1.0;\n  import loop:log/logger@0.1.0;\n  export loop:app/entry@0.1.0;\n}\n',
+  );
+  // The host's WIT as generated, and Loop's packages (loop:app with its deps).
+  w('wit/deps/acme-greeting/names.wit', namesWit);
+  for (const f of fs.readdirSync(path.join(REPO, 'wit')).filter((f) => f.endsWith('.wit'))) {
+    w(`wit/deps/loop-app/${f}`, fs.readFileSync(path.join(REPO, 'wit', f), 'utf8'));
+  }
+  fs.cpSync(path.join(REPO, 'wit/deps'), path.join(dir, 'wit/deps'), { recursive: true });
+  w(
+    'src/lib.rs',
+    `wit_bindgen::generate!({ world: "acme:demo/greeter", path: "wit", generate_all });
+
+use acme::greeting::names;
+use loop_::log::logger::{self, Level};
+
+struct Greeter;
+
+impl exports::loop_::app::entry::Guest for Greeter {
+    fn run() -> Result<(), String> {
+        let name = names::lookup(1).ok_or("the host knows no name 1")?;
+        logger::log(Level::Info, &format!("hello, {name} (asked by {})", names::whoami()));
+        logger::log(Level::Info, &format!("name 9: {:?}", names::lookup(9)));
+        Ok(())
+    }
+}
+
+export!(Greeter);
+`,
+  );
+}
+
+/** A resolved graph (loop.app/1) of the one-component app, granting `allow`. */
+function graph(wasm: Buffer, allow: string[]) {
+  return JSON.stringify(
+    {
+      format: 'loop.app/1',
+      app: { name: 'names', entry: 'greeter' },
+      platform: 'native',
+      profile: null,
+      components: [
+        {
+          name: 'greeter',
+          class: 'core',
+          trust: 'untrusted',
+          path: 'components/greeter.wasm',
+          sha256: createHash('sha256').update(wasm).digest('hex'),
+          allow,
+          config: {},
+          limits: { 'deadline-ms': 5000, 'memory-mb': 64 },
+        },
+      ],
+      plugins: null,
+      capabilities: { 'loop:log': { provider: 'stdout' }, 'acme:greeting': { provider: 'host' } },
+      trust: {},
+    },
+    null,
+    2,
+  );
+}
+
+describe('loop host new --template native-wasmtime: a host crate with a provider of its own', () => {
+  let ws = '';
+  let project = '';
+  let app = '';
+  const run = async (cwd: string, ...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, { cwd, out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+  /** Builds the host with build.mjs for `graphFile`; returns build.mjs's stdout. */
+  const buildHost = (graphFile: string) => {
+    const b = spawnSync(process.execPath, ['scripts/build.mjs', '--graph', graphFile], { cwd: project, encoding: 'utf8', timeout: LONG });
+    expect(b.status, b.stdout + b.stderr).toBe(0);
+    return b.stdout;
+  };
+  /** Runs the single executable from an empty directory with a minimal environment. */
+  const runHost = (...args: string[]) => {
+    const empty = fs.mkdtempSync(path.join(tmpdir(), 'loop-native-run-'));
+    const exe = path.join(empty, HOST);
+    fs.copyFileSync(path.join(project, 'dist', HOST), exe);
+    fs.chmodSync(exe, 0o755);
+    const r = spawnSync(exe, args, { cwd: empty, env: { PATH: '/usr/bin:/bin', LOOP_APP_DIR: app }, encoding: 'utf8', timeout: LONG });
+    fs.rmSync(empty, { recursive: true, force: true });
+    return r;
+  };
+
+  beforeAll(() => {
+    ws = fs.mkdtempSync(path.join(tmpdir(), 'loop-native-host-'));
+    app = path.join(ws, 'apps/names');
+    fs.mkdirSync(path.join(app, 'components'), { recursive: true });
+    // The manifest the generator checks for (the graph below is what it resolves to once the
+    // manifest can grant host-provided packages).
+    fs.writeFileSync(path.join(app, 'app.loop.toml'), '[app]\nname = "names"\nentry = "greeter"\n');
+  });
+  afterAll(() => fs.rmSync(ws, { recursive: true, force: true }));
+
+  it('scaffolds the crate: Cargo.toml on loop-host, main.rs, an example provider with its WIT, build.rs, build script', async () => {
+    const r = await run(ws, 'host', 'new', HOST, '--template', 'native-wasmtime', '--app', 'apps/names');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    project = path.join(ws, 'hosts', HOST);
+    for (const f of ['Cargo.toml', 'Cargo.lock', 'build.rs', 'src/main.rs', 'src/providers/mod.rs', 'src/providers/greeting.rs', 'wit/names.wit', 'scripts/build.mjs', 'loop.host.json', 'project.json', 'README.md', '.gitignore']) {
+      expect(fs.existsSync(path.join(project, f)), f).toBe(true);
+    }
+    expect(r.out).toContain(`CREATE hosts/${HOST}/src/providers/greeting.rs`);
+    expect(r.out).toContain(`created native-wasmtime host '${HOST}' in hosts/${HOST}`);
+    const cargo = fs.readFileSync(path.join(project, 'Cargo.toml'), 'utf8');
+    const dep = /loop-host = \{ path = "([^"]+)" \}/.exec(cargo)?.[1];
+    expect(dep, cargo).toBeDefined();
+    expect(fs.existsSync(path.join(path.resolve(project, dep!), 'src/embed.rs'))).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(project, 'loop.host.json'), 'utf8'))).toEqual({ template: 'native-wasmtime', app: '../../apps/names', out: 'dist' });
+    const targets = JSON.parse(fs.readFileSync(path.join(project, 'project.json'), 'utf8')).targets;
+    expect(targets.build.options).toEqual({ command: 'node scripts/build.mjs', cwd: `hosts/${HOST}` });
+    expect(targets.run.options.env).toEqual({ LOOP_APP_DIR: '../../apps/names' });
+  });
+
+  it('builds with cargo (Wasmtime reused from the shared target dir) into one executable that runs the app and serves its provider', { timeout: LONG }, () => {
+    const guest = path.join(ws, 'components/greeter-rust');
+    writeGuest(guest, fs.readFileSync(path.join(project, 'wit/names.wit'), 'utf8'));
+    const g = spawnSync(process.execPath, [path.join(REPO, 'tools/rust-guest/build.mjs'), guest, '--release'], { encoding: 'utf8', timeout: LONG });
+    expect(g.status, g.stdout + g.stderr).toBe(0);
+    const wasm = fs.readFileSync(path.join(guest, 'dist/greeter.wasm'));
+    fs.writeFileSync(path.join(app, 'components/greeter.wasm'), wasm);
+    fs.writeFileSync(path.join(app, 'app.loop.json'), graph(wasm, ['loop:app', 'loop:log', 'acme:greeting']));
+
+    const out = buildHost(path.join(app, 'app.loop.json'));
+    const compiled = /cargo compiled \d+ crate\(s\) \(([^)]*)\)/.exec(out)?.[1]?.split(', ') ?? [];
+    expect(compiled, out).toContain(HOST);
+    expect(compiled.filter((c) => /^(wasmtime|cranelift)/.test(c)), `cargo rebuilt Wasmtime:\n${out}`).toEqual([]);
+
+    // The component is inside the executable: the app dir's copy can go.
+    fs.rmSync(path.join(app, 'components/greeter.wasm'));
+    const r = runHost();
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('[greeter] info: hello, Ada (asked by greeter)\n[greeter] info: name 9: None\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('refuses the component when the graph does not grant it acme:greeting (deny by default)', { timeout: LONG }, () => {
+    const wasm = fs.readFileSync(path.join(ws, 'components/greeter-rust/dist/greeter.wasm'));
+    fs.writeFileSync(path.join(app, 'components/greeter.wasm'), wasm);
+    fs.writeFileSync(path.join(app, 'denied.loop.json'), graph(wasm, ['loop:app', 'loop:log']));
+    buildHost(path.join(app, 'denied.loop.json'));
+    const r = runHost();
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain("component 'greeter' imports 'acme:greeting/names@0.1.0' but trust class 'untrusted' does not allow 'acme:greeting'");
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.status).toBe(1);
+  });
+});
