@@ -24,6 +24,11 @@ world loop-host-imports {
 ";
 
 fn main() {
+    // The triple this host is built for (`loop-host --version`, pack's target checks).
+    println!(
+        "cargo:rustc-env=LOOP_HOST_TRIPLE={}",
+        std::env::var("TARGET").unwrap()
+    );
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     // LOOP_WIT_DIR lets a scaffolded copy of this template point at its own wit/.
     let wit = std::env::var_os("LOOP_WIT_DIR")

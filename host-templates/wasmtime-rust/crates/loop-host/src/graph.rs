@@ -137,7 +137,9 @@ pub fn native_providers(capability: &str) -> Option<&'static [&'static str]> {
 
 impl Graph {
     pub fn load(file: &Path) -> Result<Graph> {
-        let text = std::fs::read_to_string(file)
+        // Through `read_file`: a packed executable's graph lives in its payload.
+        let text = crate::engine::read_file(file)
+            .and_then(|b| String::from_utf8(b).map_err(std::io::Error::other))
             .map_err(|e| format_err!("{}: cannot read resolved graph: {e}", file.display()))?;
         let mut graph: Graph = serde_json::from_str(&text)
             .map_err(|e| format_err!("{}: invalid resolved graph: {e}", file.display()))?;

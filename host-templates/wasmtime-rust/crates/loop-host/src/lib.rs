@@ -16,6 +16,7 @@ pub mod embed;
 pub mod engine;
 pub mod graph;
 pub mod linking;
+pub mod pack;
 pub mod plugins;
 pub mod providers;
 pub mod state;

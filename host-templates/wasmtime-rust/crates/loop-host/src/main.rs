@@ -8,7 +8,11 @@
 //!   --argv0 NAME          argv[0] for the entry (default: the component file name)
 //!   --no-watch            do not watch the plugin directory for changes
 //! loop-host compile <component>...   precompile into the code cache
+//! loop-host compile --target <target|triple> [--out-dir D] <component>...   precompile for a target
+//! loop-host pack --target <target> --runtime <host> --graph <app.loop.json> --out <path> [--bundle]
 //! ```
+//! A loop-host executable with a `loop.pack` payload appended runs the packed app (all arguments
+//! go to the entry); one with an `app.loop.json` next to it (a dir bundle) runs that app.
 //! Exit status: the guest's (`wasi:cli/exit`), 1 on a failure (one line on stderr), 2 on usage
 //! errors, 134 when a standalone component traps (as `wasmtime run`).
 //! Environment: `LOOP_CACHE_DIR` (cache root), `LOOP_NO_CODE_CACHE=1`, `LOOP_QUIET=1`.
@@ -18,16 +22,35 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 const USAGE: &str = "usage: loop-host run [--dir HOST[::GUEST]]... [--env K[=V]]... <app.loop.json | app-dir | component.wasm|.wat> [--] [ARGS...]
-       loop-host compile <component.wasm|.wat>...
+       loop-host compile [--target <target|triple> [--out-dir DIR]] <component.wasm|.wat>...
+       loop-host pack --target <target> --runtime <runtime host> --graph <app.loop.json> --out <path> [--bundle]
        loop-host --version";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    match loop_host::pack::startup() {
+        Ok(Some(launch)) => std::process::exit(run_launch(launch, &args)),
+        Ok(None) => {}
+        Err(line) => {
+            eprintln!("{line}");
+            std::process::exit(1);
+        }
+    }
     let code = match args.first().map(String::as_str) {
         Some("run") => cmd_run(&args[1..]),
         Some("compile") => cmd_compile(&args[1..]),
+        Some("pack") => cmd_pack(&args[1..]),
         Some("--version") | Some("-V") => {
-            println!("loop-host {} (wasmtime 48)", env!("CARGO_PKG_VERSION"));
+            println!(
+                "loop-host {} (wasmtime 48, {}, {})",
+                env!("CARGO_PKG_VERSION"),
+                loop_host::engine::HOST_TRIPLE,
+                if loop_host::engine::HAS_COMPILER {
+                    "dev: compiler for every target"
+                } else {
+                    "runtime-only: precompiled code only"
+                }
+            );
             0
         }
         Some("--help") | Some("-h") | Some("help") => {
@@ -173,6 +196,30 @@ fn cmd_run(args: &[String]) -> i32 {
         eprintln!("loop-host: {}: no such file", file.display());
         return 1;
     }
+    run_file(&file, parsed.opts, parsed.watch, parsed.argv0_given, None)
+}
+
+/// A packed executable or a dir bundle: every argument goes to the entry.
+fn run_launch(launch: loop_host::pack::Launch, args: &[String]) -> i32 {
+    use loop_host::pack::Launch;
+    let opts = RunOptions {
+        args: args.to_vec(),
+        ..RunOptions::default()
+    };
+    match launch {
+        Launch::Packed(m) => run_file(&m.graph_path(), opts, false, false, None),
+        Launch::Bundle { graph, code } => run_file(&graph, opts, true, false, Some(code)),
+    }
+}
+
+fn run_file(
+    file: &Path,
+    opts: RunOptions,
+    watch: bool,
+    argv0_given: bool,
+    code_dir: Option<PathBuf>,
+) -> i32 {
+    let file = file.to_path_buf();
     // SIGHUP is handled from the start (a signal during loading must not kill the host); it
     // reloads the graph once the app runs.
     let app_slot: Arc<OnceLock<Arc<App>>> = Arc::new(OnceLock::new());
@@ -180,7 +227,12 @@ fn cmd_run(args: &[String]) -> i32 {
         install_sighup(app_slot.clone());
     }
     let rt = match Runtime::with_default_cache() {
-        Ok(rt) => Arc::new(rt),
+        Ok(mut rt) => {
+            if let Some(dir) = code_dir {
+                rt.add_code_dir(dir);
+            }
+            Arc::new(rt)
+        }
         Err(e) => {
             eprintln!(
                 "loop-host: cannot create the Wasmtime engine: {}",
@@ -192,7 +244,7 @@ fn cmd_run(args: &[String]) -> i32 {
     let loaded = if is_graph(&file) {
         App::load_graph(rt, &file)
     } else {
-        App::load_component_file(rt, &file, &parsed.opts)
+        App::load_component_file(rt, &file, &opts)
     };
     let app = match loaded {
         Ok(app) => Arc::new(app),
@@ -202,15 +254,15 @@ fn cmd_run(args: &[String]) -> i32 {
         }
     };
     if let Some(plugins) = &app.plugins {
-        if parsed.watch {
+        if watch {
             if let Err(e) = plugins.watch() {
                 eprintln!("loop-host: {}", loop_host::one_line(&e));
             }
         }
     }
     let _ = app_slot.set(app.clone());
-    let mut opts = parsed.opts.clone();
-    if is_graph(&file) && !parsed.argv0_given {
+    let mut opts = opts;
+    if is_graph(&file) && !argv0_given {
         // In an app, argv[0] of the entry is its component name.
         opts.argv0 = app.entry_name().to_string();
     }
@@ -252,6 +304,53 @@ fn install_sighup(slot: Arc<OnceLock<Arc<App>>>) {
 fn install_sighup(_slot: Arc<OnceLock<Arc<App>>>) {}
 
 fn cmd_compile(args: &[String]) -> i32 {
+    let mut target: Option<String> = None;
+    let mut out_dir: Option<PathBuf> = None;
+    let mut files: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        let (key, inline) = match a.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
+            _ => (a.clone(), None),
+        };
+        let value = |i: &mut usize| -> Option<String> {
+            inline.clone().or_else(|| {
+                *i += 1;
+                args.get(*i).cloned()
+            })
+        };
+        match key.as_str() {
+            "--target" => match value(&mut i) {
+                Some(v) => target = Some(v),
+                None => {
+                    eprintln!("loop-host: --target needs a value\n{USAGE}");
+                    return 2;
+                }
+            },
+            "--out-dir" => match value(&mut i) {
+                Some(v) => out_dir = Some(PathBuf::from(v)),
+                None => {
+                    eprintln!("loop-host: --out-dir needs a value\n{USAGE}");
+                    return 2;
+                }
+            },
+            _ if a.starts_with("--") => {
+                eprintln!("loop-host: compile: unknown option '{a}'\n{USAGE}");
+                return 2;
+            }
+            _ => files.push(a.clone()),
+        }
+        i += 1;
+    }
+    if target.is_none() && out_dir.is_some() {
+        eprintln!("loop-host: compile: --out-dir goes with --target\n{USAGE}");
+        return 2;
+    }
+    if let Some(t) = target {
+        return compile_target(&t, out_dir.as_deref(), &files);
+    }
+    let args = &files[..];
     if args.is_empty() {
         eprintln!("loop-host: compile needs at least one component file\n{USAGE}");
         return 2;
@@ -278,4 +377,123 @@ fn cmd_compile(args: &[String]) -> i32 {
         }
     }
     code
+}
+
+#[cfg(feature = "dev")]
+fn compile_target(target: &str, out_dir: Option<&Path>, files: &[String]) -> i32 {
+    if files.is_empty() {
+        eprintln!("loop-host: compile needs at least one component file\n{USAGE}");
+        return 2;
+    }
+    let code_dir = if std::env::var_os("LOOP_NO_CODE_CACHE").is_some() {
+        None
+    } else {
+        loop_host::engine::cache_root().map(|r| r.join("code"))
+    };
+    let files: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
+    match loop_host::pack::writer::compile_for_target(target, out_dir, code_dir.as_deref(), &files)
+    {
+        Ok(lines) => {
+            for l in lines {
+                println!("{l}");
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("loop-host: {}", loop_host::one_line(&e));
+            1
+        }
+    }
+}
+
+#[cfg(not(feature = "dev"))]
+fn compile_target(_target: &str, _out_dir: Option<&Path>, _files: &[String]) -> i32 {
+    eprintln!("loop-host: compile --target needs the dev host (this runtime-only build has no compiler)");
+    1
+}
+
+#[cfg(feature = "dev")]
+fn cmd_pack(args: &[String]) -> i32 {
+    let mut target = None;
+    let mut runtime = None;
+    let mut graph = None;
+    let mut out = None;
+    let mut bundle = false;
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        let (key, inline) = match a.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
+            _ => (a.clone(), None),
+        };
+        if key == "--bundle" {
+            bundle = true;
+            i += 1;
+            continue;
+        }
+        let slot = match key.as_str() {
+            "--target" => &mut target,
+            "--runtime" => &mut runtime,
+            "--graph" => &mut graph,
+            "--out" => &mut out,
+            _ => {
+                eprintln!("loop-host: pack: unknown argument '{a}'\n{USAGE}");
+                return 2;
+            }
+        };
+        let v = inline.or_else(|| {
+            i += 1;
+            args.get(i).cloned()
+        });
+        match v {
+            Some(v) => *slot = Some(v),
+            None => {
+                eprintln!("loop-host: pack: {key} needs a value\n{USAGE}");
+                return 2;
+            }
+        }
+        i += 1;
+    }
+    let (Some(target), Some(runtime), Some(graph), Some(out)) = (target, runtime, graph, out)
+    else {
+        eprintln!("loop-host: pack needs --target, --runtime, --graph and --out\n{USAGE}");
+        return 2;
+    };
+    let code_dir = if std::env::var_os("LOOP_NO_CODE_CACHE").is_some() {
+        None
+    } else {
+        loop_host::engine::cache_root().map(|r| r.join("code"))
+    };
+    let opts = loop_host::pack::writer::PackOptions {
+        target,
+        runtime: PathBuf::from(runtime),
+        graph: PathBuf::from(graph),
+        out: PathBuf::from(out),
+        bundle,
+        code_dir,
+    };
+    match loop_host::pack::writer::pack(&opts) {
+        Ok(p) => {
+            println!(
+                "packed {} for {}: {} bytes ({} bytes runtime host, {} components and plugins){}",
+                p.out.display(),
+                p.target,
+                p.total_bytes,
+                p.host_bytes,
+                p.components,
+                if bundle { ", dir bundle" } else { "" }
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("loop-host: {}", loop_host::one_line(&e));
+            1
+        }
+    }
+}
+
+#[cfg(not(feature = "dev"))]
+fn cmd_pack(_args: &[String]) -> i32 {
+    eprintln!("loop-host: pack needs the dev host (this runtime-only build has no compiler)");
+    1
 }

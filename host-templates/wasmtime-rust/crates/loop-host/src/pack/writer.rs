@@ -1,0 +1,459 @@
+//! `loop-host pack` (dev hosts): a runtime host + an app → a single executable (host bytes,
+//! payload, trailer) or a dir bundle. Packing precompiles each component for the target through
+//! the code cache (a warm cache makes it a copy and a write) and never runs cargo.
+
+use super::exe::{self, Arch, Kind};
+use super::format::{self, ComponentRef, Index, NewEntry};
+use crate::engine::{precompile_cached, sha256_hex, target_engine};
+use crate::graph::Graph;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use wasmtime::{Engine, Result, bail, format_err};
+
+pub struct PackOptions {
+    /// Target name (`linux-x64`, …) or triple.
+    pub target: String,
+    pub runtime: PathBuf,
+    pub graph: PathBuf,
+    pub out: PathBuf,
+    pub bundle: bool,
+    /// The code cache (`None`: precompile every time).
+    pub code_dir: Option<PathBuf>,
+}
+
+pub struct Packed {
+    pub target: &'static str,
+    pub out: PathBuf,
+    pub host_bytes: u64,
+    pub total_bytes: u64,
+    pub components: usize,
+}
+
+/// A file of the app as it is packed.
+struct AppFile {
+    /// Path in the payload / bundle (`components/<name>.wasm`, `plugins/<file>`).
+    path: String,
+    bytes: Vec<u8>,
+    sha256: String,
+    /// Whether a trust class with keys covers it (its WebAssembly is kept for the signature check).
+    signed: bool,
+}
+
+/// Checks that `runtime` is a loop-host executable for `triple` without a payload.
+pub fn check_runtime(runtime: &Path, bytes: &[u8], name: &str, triple: &str) -> Result<u64> {
+    let shown = runtime.display();
+    let mut src: &[u8] = bytes;
+    let img = exe::image(&mut src).map_err(|e| format_err!("--runtime {shown}: {e}"))?;
+    let (kind, arch) = match triple {
+        "x86_64-unknown-linux-gnu" => (Kind::Elf, Arch::X86_64),
+        "aarch64-unknown-linux-gnu" => (Kind::Elf, Arch::Aarch64),
+        "x86_64-pc-windows-gnu" => (Kind::Pe, Arch::X86_64),
+        "x86_64-apple-darwin" => (Kind::MachO, Arch::X86_64),
+        _ => (Kind::MachO, Arch::Aarch64),
+    };
+    if img.kind != kind || img.arch != arch {
+        bail!(
+            "--runtime {shown}: is an {}, but target {name} ({triple}) needs a {}",
+            img.describe(),
+            exe::Image {
+                kind,
+                arch,
+                end: 0
+            }
+            .describe()
+        );
+    }
+    if img.end != bytes.len() as u64 {
+        bail!(
+            "--runtime {shown}: has {} bytes appended after the executable (already packed?); pass the plain runtime host",
+            bytes.len() as u64 - img.end.min(bytes.len() as u64)
+        );
+    }
+    if !contains(bytes, &super::RUNTIME_MARKER) {
+        bail!(
+            "--runtime {shown}: is not a loop-host that reads {} payloads (build one with tools/setup/native-hosts.sh {name})",
+            format::FORMAT
+        );
+    }
+    Ok(img.end)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    let first = needle[0];
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        match hay[i..hay.len() - needle.len() + 1]
+            .iter()
+            .position(|&b| b == first)
+        {
+            None => return false,
+            Some(p) => {
+                i += p;
+                if &hay[i..i + needle.len()] == needle {
+                    return true;
+                }
+                i += 1;
+            }
+        }
+    }
+    false
+}
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| format_err!("{}: cannot read {what}: {e}", path.display()))
+}
+
+/// File-name-safe form of a component name.
+fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The graph as packed: components at `components/<name>.<ext>` with their sha256; for a
+/// single file the plugin directory's files become `class = "plugin"` components (the payload
+/// is sealed: nothing is watched); a bundle keeps the directory as `plugins/`.
+fn staged_graph(graph: &Graph, bundle: bool) -> Result<(Value, Vec<AppFile>)> {
+    let text = std::fs::read_to_string(&graph.file)
+        .map_err(|e| format_err!("{}: cannot read resolved graph: {e}", graph.file.display()))?;
+    let mut json: Value = serde_json::from_str(&text)
+        .map_err(|e| format_err!("{}: invalid resolved graph: {e}", graph.file.display()))?;
+    let mut files = Vec::new();
+    let obj = json
+        .as_object_mut()
+        .ok_or_else(|| format_err!("{}: not a JSON object", graph.file.display()))?;
+    let mut comps: Vec<Value> = Vec::new();
+    for (i, spec) in graph.components.iter().enumerate() {
+        let src = graph.resolve(&spec.path);
+        let bytes = read(&src, &format!("component '{}'", spec.name))?;
+        let sha = sha256_hex(&bytes);
+        if let Some(expected) = &spec.sha256 {
+            if !expected.eq_ignore_ascii_case(&sha) {
+                bail!(
+                    "{}: sha256 mismatch for component '{}': app.loop.json expects {expected}, the file has {sha}",
+                    src.display(),
+                    spec.name
+                );
+            }
+        }
+        let ext = src
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("wasm")
+            .to_string();
+        let path = format!("components/{}.{ext}", safe_name(&spec.name));
+        let mut c = obj["components"][i].clone();
+        c["path"] = Value::String(path.clone());
+        c["sha256"] = Value::String(sha.clone());
+        comps.push(c);
+        files.push(AppFile {
+            path,
+            bytes,
+            sha256: sha,
+            signed: !graph.trust_keys(&spec.trust).is_empty(),
+        });
+    }
+    if let Some(p) = &graph.plugins {
+        let dir = graph.resolve(&p.dir);
+        let mut names: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.is_file()
+                        && matches!(
+                            f.extension().and_then(|e| e.to_str()),
+                            Some("wasm") | Some("wat")
+                        )
+                        && !f
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with('.'))
+                })
+                .collect(),
+            Err(_) => Vec::new(), // no plugin directory yet: nothing to pack
+        };
+        names.sort();
+        let signed = !graph.trust_keys(&p.trust).is_empty();
+        for f in names {
+            let file_name = f.file_name().and_then(|n| n.to_str()).unwrap_or("plugin");
+            let stem = f
+                .file_stem()
+                .and_then(|n| n.to_str())
+                .unwrap_or("plugin")
+                .to_string();
+            let bytes = read(&f, &format!("plugin '{stem}'"))?;
+            let sha = sha256_hex(&bytes);
+            let path = format!("plugins/{}", safe_name(file_name));
+            if !bundle {
+                if graph.component(&stem).is_some() {
+                    bail!(
+                        "{}: plugin file '{file_name}' has the name of component '{stem}'; rename one of them",
+                        dir.display()
+                    );
+                }
+                let mut c = Map::new();
+                c.insert("name".into(), Value::String(stem.clone()));
+                c.insert("class".into(), Value::String("plugin".into()));
+                c.insert("trust".into(), Value::String(p.trust.clone()));
+                c.insert("path".into(), Value::String(path.clone()));
+                c.insert("sha256".into(), Value::String(sha.clone()));
+                let plugins = &obj["plugins"];
+                c.insert("allow".into(), plugins["allow"].clone());
+                for key in ["limits", "config"] {
+                    if let Some(v) = plugins.get(key).filter(|v| !v.is_null()) {
+                        c.insert(key.into(), v.clone());
+                    }
+                }
+                comps.push(Value::Object(c));
+            }
+            files.push(AppFile {
+                path,
+                bytes,
+                sha256: sha,
+                signed,
+            });
+        }
+        if bundle {
+            obj["plugins"]["dir"] = Value::String("plugins".into());
+        } else {
+            obj.remove("plugins");
+        }
+    }
+    obj.insert("components".into(), Value::Array(comps));
+    Ok((json, files))
+}
+
+/// Precompiled code per distinct sha256.
+fn precompile_all(
+    engine: &Engine,
+    code_dir: Option<&Path>,
+    files: &[AppFile],
+    name: &str,
+) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut code = BTreeMap::new();
+    for f in files {
+        if code.contains_key(&f.sha256) {
+            continue;
+        }
+        let c = precompile_cached(engine, code_dir, &f.bytes, &f.sha256).map_err(|e| {
+            format_err!(
+                "{}: cannot precompile for {name}: {}",
+                f.path,
+                crate::one_line(&e)
+            )
+        })?;
+        code.insert(f.sha256.clone(), c);
+    }
+    Ok(code)
+}
+
+fn write_file_atomic(path: &Path, parts: &[&[u8]], exec: bool) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format_err!("{}: cannot create directory: {e}", dir.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+        std::process::id()
+    ));
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        for p in parts {
+            f.write_all(p)?;
+        }
+        f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        #[cfg(unix)]
+        if exec {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+        }
+        #[cfg(not(unix))]
+        let _ = exec;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format_err!("{}: cannot write: {e}", path.display())
+    })
+}
+
+/// `loop-host pack`.
+pub fn pack(opts: &PackOptions) -> Result<Packed> {
+    let Some((name, triple, exe_suffix)) = super::target(&opts.target) else {
+        bail!(
+            "--target {}: unknown target (expected one of: {})",
+            opts.target,
+            super::TARGETS
+                .iter()
+                .map(|t| t.0)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    let graph = Graph::load(&opts.graph)?;
+    let host = read(&opts.runtime, "the runtime host (--runtime)")?;
+    let host_len = check_runtime(&opts.runtime, &host, name, triple)?;
+    let engine = target_engine(triple)?;
+    let (json, files) = staged_graph(&graph, opts.bundle)?;
+    let code = precompile_all(&engine, opts.code_dir.as_deref(), &files, name)?;
+    let graph_text = serde_json::to_vec_pretty(&json).map_err(|e| format_err!("{e}"))?;
+    let total;
+    if opts.bundle {
+        total = write_bundle(opts, &graph, exe_suffix, &host, &graph_text, &files, &code)?;
+    } else {
+        let mut entries = vec![NewEntry {
+            path: "app.loop.json".into(),
+            bytes: graph_text,
+        }];
+        let mut refs = Vec::new();
+        for f in &files {
+            let code_path = format!("code/{}.cwasm", f.sha256);
+            refs.push(ComponentRef {
+                path: f.path.clone(),
+                sha256: f.sha256.clone(),
+                code: code_path.clone(),
+                wasm: f.signed,
+            });
+            if f.signed {
+                entries.push(NewEntry {
+                    path: f.path.clone(),
+                    bytes: f.bytes.clone(),
+                });
+            }
+            if !entries.iter().any(|e| e.path == code_path) {
+                entries.push(NewEntry {
+                    path: code_path,
+                    bytes: code[&f.sha256].clone(),
+                });
+            }
+        }
+        let index = Index {
+            format: format::FORMAT.into(),
+            app: graph.app.name.clone(),
+            target: name.into(),
+            triple: triple.into(),
+            wasmtime: "48".into(),
+            created_by: format!("loop-host {}", env!("CARGO_PKG_VERSION")),
+            graph: "app.loop.json".into(),
+            components: refs,
+            entries: Vec::new(),
+        };
+        let payload = format::write_payload(index, &entries)
+            .map_err(|e| format_err!("{}: {e}", opts.out.display()))?;
+        let trailer = format::write_trailer(&payload, host_len);
+        write_file_atomic(&opts.out, &[&host, &payload, &trailer], true)?;
+        total = (host.len() + payload.len() + trailer.len()) as u64;
+    }
+    Ok(Packed {
+        target: name,
+        out: opts.out.clone(),
+        host_bytes: host.len() as u64,
+        total_bytes: total,
+        components: files.len(),
+    })
+}
+
+fn write_bundle(
+    opts: &PackOptions,
+    graph: &Graph,
+    exe_suffix: &str,
+    host: &[u8],
+    graph_text: &[u8],
+    files: &[AppFile],
+    code: &BTreeMap<String, Vec<u8>>,
+) -> Result<u64> {
+    let out = &opts.out;
+    if out.exists() && !out.is_dir() {
+        bail!("--out {}: exists and is not a directory", out.display());
+    }
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let stage = parent.join(format!(
+        ".{}.{}.tmp",
+        out.file_name().and_then(|n| n.to_str()).unwrap_or("bundle"),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&stage);
+    let exe_name = format!("{}{exe_suffix}", safe_name(&graph.app.name));
+    let mut listed: Vec<(String, String)> = Vec::new();
+    let mut put = |rel: &str, bytes: &[u8], exec: bool| -> Result<()> {
+        write_file_atomic(&stage.join(rel), &[bytes], exec)?;
+        listed.push((rel.to_string(), format::hex(&sha2::Sha256::digest(bytes))));
+        Ok(())
+    };
+    use sha2::Digest;
+    let mut total = 0u64;
+    put(&exe_name, host, true)?;
+    put("app.loop.json", graph_text, false)?;
+    total += (host.len() + graph_text.len()) as u64;
+    for f in files {
+        put(&f.path, &f.bytes, false)?;
+        total += f.bytes.len() as u64;
+    }
+    std::fs::create_dir_all(stage.join("plugins"))
+        .map_err(|e| format_err!("{}: {e}", stage.display()))?;
+    for (sha, c) in code {
+        put(&format!("code/{sha}.cwasm"), c, false)?;
+        total += c.len() as u64;
+    }
+    let mut sums = listed;
+    sums.sort();
+    let text: String = sums.iter().map(|(p, h)| format!("{h}  {p}\n")).collect();
+    write_file_atomic(&stage.join("SHA256SUMS"), &[text.as_bytes()], false)?;
+    total += text.len() as u64;
+    if out.exists() {
+        std::fs::remove_dir_all(out)
+            .map_err(|e| format_err!("{}: cannot replace: {e}", out.display()))?;
+    }
+    std::fs::rename(&stage, out).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&stage);
+        format_err!("{}: cannot write the bundle: {e}", out.display())
+    })?;
+    Ok(total)
+}
+
+/// `loop-host compile --target <triple> [--out-dir D] <files>`: precompiles for another target,
+/// into the code cache (and `D/<sha256>.cwasm`). Returns one line per file.
+pub fn compile_for_target(
+    triple: &str,
+    out_dir: Option<&Path>,
+    code_dir: Option<&Path>,
+    files: &[PathBuf],
+) -> Result<Vec<String>> {
+    let triple = super::target(triple).map(|t| t.1).unwrap_or(triple);
+    let engine = target_engine(triple)?;
+    let mut lines = Vec::new();
+    for f in files {
+        let bytes = read(f, "component")?;
+        let sha = sha256_hex(&bytes);
+        let code = precompile_cached(&engine, code_dir, &bytes, &sha).map_err(|e| {
+            format_err!(
+                "{}: cannot precompile for {triple}: {}",
+                f.display(),
+                crate::one_line(&e)
+            )
+        })?;
+        match out_dir {
+            Some(d) => {
+                let out = d.join(format!("{sha}.cwasm"));
+                write_file_atomic(&out, &[&code], false)?;
+                lines.push(format!("{}: {} ({triple})", f.display(), out.display()));
+            }
+            None => lines.push(format!("{}: cached {sha} ({triple})", f.display())),
+        }
+    }
+    Ok(lines)
+}
