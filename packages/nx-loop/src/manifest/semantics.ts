@@ -69,13 +69,27 @@ export function checkSemantics(data: unknown, manifestFile: string, where: { rea
     checkGrants(['plugins'], typeof data.plugins.trust === 'string' ? data.plugins.trust : 'untrusted', data.plugins.capabilities);
     if (typeof data.plugins.dir === 'string') {
       const dir = path.resolve(baseDir, data.plugins.dir);
-      if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+      if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) {
         err('LOOP208', ['plugins', 'dir'], `"${data.plugins.dir}" is a file, not a directory`, 'point dir at a directory (it may be empty or not exist yet)');
       }
     }
   }
 
   checkProviders(data, err);
+
+  // Demotion runs a component without a valid signature as "untrusted": that class must exist
+  // as a place to demote to, i.e. be another class, itself without keys.
+  if (isObj(data.trust)) {
+    const untrusted = isObj(data.trust.untrusted) ? data.trust.untrusted : {};
+    for (const [cls, decl] of Object.entries(data.trust)) {
+      if (!isObj(decl) || decl.unsigned !== 'demote') continue;
+      if (cls === 'untrusted') {
+        err('LOOP217', ['trust', cls, 'unsigned'], 'trust class "untrusted" cannot demote unsigned components: demotion runs them as untrusted', 'remove unsigned = "demote" here (or set it to "refuse")');
+      } else if (strings(untrusted.keys).length) {
+        err('LOOP217', ['trust', cls, 'unsigned'], `trust class "${cls}" demotes unsigned components to "untrusted", but [trust.untrusted] lists keys, so it admits no unsigned component either`, `set unsigned = "refuse" on [trust.${cls}], or remove the keys of [trust.untrusted]`);
+      }
+    }
+  }
 
   // Profiles may replace default and plugin components, never core ones.
   const profiles = isObj(data.profiles) ? data.profiles : {};
@@ -104,11 +118,11 @@ function checkSource(
   err: (code: string, at: (string | number)[], message: string, hint: string) => void,
 ): void {
   const abs = path.resolve(baseDir, source);
-  if (!fs.existsSync(abs)) {
+  const st = fs.statSync(abs, { throwIfNoEntry: false }); // one stat, not exists + stat
+  if (!st) {
     err('LOOP206', at, `source "${source}" does not exist (looked for ${path.relative(process.cwd(), abs) || abs})`, 'point source at a component project directory or a .wasm/.wat file, relative to this manifest');
     return;
   }
-  const st = fs.statSync(abs);
   if (st.isDirectory()) {
     if (!fs.existsSync(path.join(abs, COMPONENT_MARKER))) {
       err('LOOP207', at, `"${source}" is a directory without ${COMPONENT_MARKER}`, `create one with \`loop component new\`, or point source at a .wasm file`);

@@ -25,6 +25,8 @@ export interface CapabilityDecl {
 export interface TrustClassDecl {
   allow: string[];
   keys?: string[];
+  /** Without a valid signature by one of `keys`: refuse (default) or demote to untrusted. */
+  unsigned?: 'refuse' | 'demote';
   description?: string;
 }
 

@@ -36,7 +36,7 @@ export interface ResolvedGraph {
   components: ResolvedComponent[];
   plugins: { dir: string; trust: string; allow: string[]; limits: Required<Limits> } | null;
   capabilities: Record<string, { provider: string } & Record<string, unknown>>;
-  trust: Record<string, { allow: string[]; keys: string[] }>;
+  trust: Record<string, { allow: string[]; keys: string[]; unsigned: 'refuse' | 'demote' }>;
 }
 
 export interface ResolveOptions {
@@ -84,15 +84,15 @@ export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: Resol
   const problems: Diagnostic[] = [];
   const components: ResolvedComponent[] = [];
   for (const [name, c] of Object.entries(m.components)) {
-    const file = componentFile(path.resolve(baseDir, c.source), name, loaded, problems);
-    if (!file) continue;
+    const found = componentFile(path.resolve(baseDir, c.source), name, loaded, problems);
+    if (!found) continue;
     const trustName = c.trust ?? 'untrusted';
     components.push({
       name,
       class: c.class ?? 'default',
       trust: trustName,
-      path: rel(file),
-      sha256: createHash('sha256').update(fs.readFileSync(file)).digest('hex'),
+      path: rel(found.file),
+      sha256: found.sha256,
       allow: effective(trustName, c.capabilities),
       config: { ...(c.config ?? {}) },
       limits: limits(m.limits, c.limits),
@@ -114,10 +114,13 @@ export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: Resol
   }
 
   const trustOut: ResolvedGraph['trust'] = {};
-  for (const [name, allow] of [...trust.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+  // Code-unit order (names are [a-z0-9-]): the same for every locale, and no ICU collator to
+  // initialise (its first use costs ~10 ms of a cold process).
+  for (const [name, allow] of [...trust.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     trustOut[name] = {
       allow: allow.includes('*') ? [...CAPABILITY_NAMES] : [...allow].sort(),
       keys: [...(m.trust?.[name]?.keys ?? [])],
+      unsigned: m.trust?.[name]?.unsigned ?? 'refuse',
     };
   }
 
@@ -135,11 +138,17 @@ export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: Resol
   return { format: GRAPH_FORMAT, app, platform, profile: opts.profile ?? null, components, plugins, capabilities, trust: trustOut };
 }
 
-/** The component file a source stands for: the file itself, or a project's built output. */
-function componentFile(abs: string, name: string, loaded: LoadedManifest, problems: Diagnostic[]): string | undefined {
-  if (!fs.statSync(abs).isDirectory()) return abs;
+/**
+ * The component file a source stands for (the file itself, or a project's built output) and
+ * its SHA-256. A file is opened once and read in chunks into one reused buffer: no separate
+ * stat (opening tells a directory apart) and no per-file allocation.
+ */
+function componentFile(abs: string, name: string, loaded: LoadedManifest, problems: Diagnostic[]): { file: string; sha256: string } | undefined {
+  const sha256 = hashFile(abs);
+  if (sha256 !== undefined) return { file: abs, sha256 };
   const project = readComponentProject(abs);
-  if (fs.existsSync(project.wasm)) return project.wasm;
+  const built = fs.existsSync(project.wasm) ? hashFile(project.wasm) : undefined;
+  if (built !== undefined) return { file: project.wasm, sha256: built };
   problems.push({
     code: 'LOOP303',
     field: `components.${name}.source`,
@@ -148,6 +157,36 @@ function componentFile(abs: string, name: string, loaded: LoadedManifest, proble
     hint: `build it with \`loop build ${path.relative(process.cwd(), abs) || '.'}\` or \`nx run ${project.name}:build-component\``,
   });
   return undefined;
+}
+
+let chunk: Buffer | undefined;
+
+/** SHA-256 (hex) of a file's bytes; `undefined` when `file` is a directory. */
+function hashFile(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') return undefined; // Windows: directories do not open
+    throw e;
+  }
+  try {
+    chunk ??= Buffer.allocUnsafeSlow(1 << 20);
+    const hash = createHash('sha256');
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EISDIR') return undefined; // POSIX: a directory opens, reading fails
+        throw e;
+      }
+      if (n === 0) return hash.digest('hex');
+      hash.update(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function fail(problems: Diagnostic[]): void {

@@ -4,3 +4,4 @@ export { signWasm, verifyWasm, contentHashes, readSignatureData, describeKeys, S
 export { signatureProblems, keyProblems, trustKeys, checkGraphSignatures, TRUST_CODES, type GraphCheck, type GraphForSignatures } from './trust';
 export { decodeSignatureData, encodeSignatureData, SIGNATURE_SECTION, DELIMITER_SECTION, type SignatureData } from './format';
 export { parseWasm, WasmFormatError } from './wasm';
+export { verifyForPack, isSigned, type PackSignatureOptions } from './pack';

@@ -9,6 +9,7 @@ import { resolveApp } from '../resolve/resolve';
 import { ADDER_WAT, CORE_WAT, embeddedCodeSections, encode, tmpDir } from './__fixtures__/components';
 import { generateKeyPair, type SecretKey } from './keys';
 import { signWasm } from './sign';
+import { verifyForPack } from './pack';
 
 const dir = tmpDir('loop-trust-');
 let alice: SecretKey;
@@ -158,5 +159,47 @@ describe('loop verify --graph (what hosts and packers check before running a gra
     fs.writeFileSync(path.join(dir, 'not-a-graph.json'), '{"format": "other"}');
     expect((await loop('verify', '--graph', 'not-a-graph.json')).err).toContain('not-a-graph.json: error[LOOP512] is not a resolved graph (format "other", expected "loop.app/1")');
     expect((await loop('verify', '--graph', 'nope.json')).err).toContain('nope.json: error[LOOP512] no such graph file');
+  });
+});
+
+describe('unsigned = "demote" and the pack-time check', () => {
+  it('resolves an unsigned component of a demoting class (hosts demote it) and records the policy', () => {
+    const d = app('demote', `[components.main]\nsource = "../unsigned.wasm"\nclass = "core"\ntrust = "partner"\n[trust.partner]\nallow = ["loop:log"]\nkeys = ["${alice.publicKey}"]\nunsigned = "demote"\n`);
+    const g = resolveApp(d, { platform: 'native' });
+    expect(g.trust.partner).toEqual({ allow: ['loop:log'], keys: [alice.publicKey.toString()], unsigned: 'demote' });
+    expect(g.trust.trusted.unsigned).toBe('refuse');
+    const r = verifyForPack(g, d, { label: 'demote/app.loop.toml' });
+    expect(r.problems).toEqual([]);
+    expect(r.demoted).toHaveLength(1);
+    expect(r.demoted[0]).toMatch(/^component "main": no valid signature for trust class "partner" \(\[LOOP503\] is not signed .*\); hosts run it as untrusted \(unsigned = "demote"\)$/);
+  });
+
+  it('verifyForPack refuses a tampered component and an unsigned plugin file of a keyed class, naming each', () => {
+    const d = app('pack', `[components.main]\nsource = "../alice.wasm"\nclass = "core"\ntrust = "trusted"\n[plugins]\ndir = "plugins"\ntrust = "trusted"\n` + trusted([alice]));
+    fs.mkdirSync(path.join(d, 'plugins'));
+    fs.copyFileSync(path.join(dir, 'alice.wasm'), path.join(d, 'plugins', 'good.wasm'));
+    fs.copyFileSync(path.join(dir, 'unsigned.wasm'), path.join(d, 'plugins', 'bare.wasm'));
+    fs.writeFileSync(path.join(d, 'plugins', 'text.wat'), CORE_WAT);
+    fs.writeFileSync(path.join(d, 'plugins', 'notes.txt'), 'not a plugin');
+    const g = resolveApp(d, { platform: 'web', outDir: d });
+    // The component changes after resolving (the packer reads the files again).
+    fs.copyFileSync(path.join(dir, 'tampered.wasm'), path.join(dir, 'pack-main.wasm'));
+    g.components[0].path = path.relative(d, path.join(dir, 'pack-main.wasm'));
+    let err: LoopError | undefined;
+    try {
+      verifyForPack(g, d, { label: 'pack/app.loop.toml' });
+    } catch (e) {
+      if (!isLoopError(e)) throw e;
+      err = e;
+    }
+    expect(err?.diagnostics.map((x) => [x.code, x.file, x.field])).toEqual([
+      ['LOOP510', 'pack/app.loop.toml', 'components[0]'],
+      ['LOOP510', 'pack/app.loop.toml', 'plugins.dir'],
+      ['LOOP510', 'pack/app.loop.toml', 'plugins.dir'],
+    ]);
+    const messages = err!.diagnostics.map((x) => x.message);
+    expect(messages[0]).toMatch(/^component "main" is in trust class "trusted", .* \[LOOP506\] signature by .* does not match the content/);
+    expect(messages[1]).toMatch(/^plugin bare\.wasm is in trust class "trusted", .*bare\.wasm: \[LOOP503\] is not signed/);
+    expect(messages[2]).toMatch(/^plugin text\.wat is in trust class "trusted", .*text\.wat: \[LOOP502\] is a WebAssembly text/);
   });
 });

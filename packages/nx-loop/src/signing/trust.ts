@@ -67,6 +67,8 @@ export function signatureProblems(
   for (const c of components) {
     const keys = keysOf.get(c.trust);
     if (!keys?.length) continue;
+    // unsigned = "demote": the hosts run such a component as untrusted; not an error here.
+    if (m.trust?.[c.trust]?.unsigned === 'demote') continue;
     const abs = path.resolve(graphDir, c.path);
     const shown = path.relative(process.cwd(), abs) || abs;
     const where = loaded.loc.at(['components', c.name]);
@@ -102,7 +104,7 @@ export function signatureProblems(
 export interface GraphForSignatures {
   components: readonly { name: string; trust: string; path: string }[];
   plugins: { dir: string; trust: string } | null;
-  trust: Record<string, { keys: string[] }>;
+  trust: Record<string, { keys: string[]; unsigned?: string }>;
 }
 
 export interface GraphCheck {
@@ -110,6 +112,8 @@ export interface GraphCheck {
   verified: string[];
   /** Components / plugins whose class lists no keys (nothing to check). */
   unchecked: string[];
+  /** Components / plugins without a valid signature in a class with `unsigned = "demote"`: hosts run them as untrusted. */
+  demoted: string[];
   problems: Diagnostic[];
 }
 
@@ -120,7 +124,7 @@ export interface GraphCheck {
  * the graph file in diagnostics.
  */
 export function checkGraphSignatures(graph: GraphForSignatures, graphDir: string, shownGraph: string): GraphCheck {
-  const out: GraphCheck = { verified: [], unchecked: [], problems: [] };
+  const out: GraphCheck = { verified: [], unchecked: [], demoted: [], problems: [] };
   const keysOf = new Map<string, PublicKey[]>();
   for (const [cls, t] of Object.entries(graph.trust ?? {})) {
     const keys: PublicKey[] = [];
@@ -149,6 +153,10 @@ export function checkGraphSignatures(graph: GraphForSignatures, graphDir: string
     } catch (e) {
       if (!isLoopError(e)) throw e;
       const why = e.diagnostics[0];
+      if (graph.trust?.[cls]?.unsigned === 'demote') {
+        out.demoted.push(`${what}: no valid signature for trust class "${cls}" ([${why.code}] ${why.message}); hosts run it as untrusted (unsigned = "demote")`);
+        return;
+      }
       out.problems.push({
         code: TRUST_CODES.unsigned,
         file: shownGraph,
@@ -161,7 +169,7 @@ export function checkGraphSignatures(graph: GraphForSignatures, graphDir: string
   graph.components.forEach((c, i) => check(`component "${c.name}"`, c.trust, c.path, `components[${i}]`));
   if (graph.plugins) {
     const dir = path.resolve(graphDir, graph.plugins.dir);
-    const files = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((f) => f.endsWith('.wasm')).sort() : [];
+    const files = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((f) => /\.(wasm|wat)$/.test(f) && !f.startsWith('.')).sort() : [];
     for (const f of files) check(`plugin ${f}`, graph.plugins.trust, path.join(graph.plugins.dir, f), 'plugins.dir');
   }
   return out;

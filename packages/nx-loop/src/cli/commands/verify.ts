@@ -115,7 +115,7 @@ function verifyGraph(input: string, positionals: string[], cwd: string, out: (l:
     throw new LoopError({ code: 'LOOP512', file: shown, message: `is not a resolved graph (format "${graph?.format}", expected "loop.app/1")`, hint: 'write one with `loop resolve <app> --out app.loop.json`' });
   }
   const r = checkGraphSignatures(graph, path.dirname(file), shown);
-  for (const line of [...r.verified, ...r.unchecked]) out(line);
+  for (const line of [...r.verified, ...r.demoted, ...r.unchecked]) out(line);
   if (r.problems.length) throw new LoopError(r.problems);
   return 0;
 }
