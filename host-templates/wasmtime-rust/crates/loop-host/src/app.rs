@@ -105,6 +105,7 @@ fn plugin_settings(graph: &Graph, standalone: bool) -> Option<PluginSettings> {
                 .unwrap_or_default()
                 .or(graph.limits.as_ref()),
             config: c.config.clone(),
+            signing: graph.signing_policy(&c.trust),
         })
         .collect();
     if graph.plugins.is_none() && components.is_empty() {
@@ -123,6 +124,7 @@ fn plugin_settings(graph: &Graph, standalone: bool) -> Option<PluginSettings> {
             config: p.config.clone(),
             unconfigured: unconfigured(graph, standalone),
             components: Vec::new(),
+            signing: graph.signing_policy(&p.trust),
         },
         None => PluginSettings::default(),
     };
@@ -130,24 +132,58 @@ fn plugin_settings(graph: &Graph, standalone: bool) -> Option<PluginSettings> {
     Some(s)
 }
 
+/// Checks the signature of a component whose trust class has keys. Returns the spec to run it
+/// under (demoted to `untrusted` when the class says so) and the sha256 of the verified bytes.
+fn admit(
+    graph: &Graph,
+    spec: &ComponentSpec,
+    path: &Path,
+    what: &str,
+) -> Result<(ComponentSpec, Option<String>)> {
+    use crate::signature::Admission;
+    let policy = graph.signing_policy(&spec.trust);
+    let mut spec = spec.clone();
+    let sha = match policy
+        .admit(what, path, &spec.allow)
+        .map_err(|e| format_err!("{e}"))?
+    {
+        Admission::Unkeyed => return Ok((spec, None)),
+        Admission::Signed { sha256, .. } => sha256,
+        Admission::Demoted {
+            allow,
+            sha256,
+            message,
+        } => {
+            eprintln!("loop-host: {message}");
+            spec.trust = "untrusted".into();
+            spec.allow = allow;
+            sha256
+        }
+    };
+    if let Some(expected) = &spec.sha256 {
+        if !expected.eq_ignore_ascii_case(&sha) {
+            bail!(
+                "{}: sha256 mismatch for {what}: app.loop.json expects {expected}, the file has {sha}; refusing to load it",
+                path.display()
+            );
+        }
+    }
+    Ok((spec, Some(sha)))
+}
+
 /// Compiles and checks every component of `graph` (nothing is instantiated).
 fn compile_all(rt: &Runtime, graph: &Graph, standalone: bool) -> Result<Vec<Compiled>> {
     let engine = &rt.engine;
     let mut out = Vec::new();
-    for spec in &graph.components {
-        graph.check_signatures_required(&format!("component '{}'", spec.name), &spec.trust)?;
-    }
-    if let Some(p) = &graph.plugins {
-        graph.check_signatures_required("the plugin directory", &p.trust)?;
-    }
     for spec in graph.components.iter().filter(|c| c.class != "plugin") {
         let path = graph.resolve(&spec.path);
-        let (component, sha256) = rt.load_component(
-            &path,
-            spec.sha256.as_deref(),
-            &format!("component '{}'", spec.name),
-        )?;
-        out.push((spec.clone(), component, sha256));
+        let what = format!("component '{}'", spec.name);
+        // Signature check (trust classes with keys) before the file is compiled; `pinned` is
+        // the hash of the verified bytes, so a file changed since is refused by load_component.
+        let (spec, pinned) = admit(graph, spec, &path, &what)?;
+        let (component, sha256) =
+            rt.load_component(&path, pinned.as_deref().or(spec.sha256.as_deref()), &what)?;
+        out.push((spec, component, sha256));
     }
     // Interfaces exported by non-entry components can satisfy other components' imports.
     let mut exports: HashMap<String, String> = HashMap::new();

@@ -208,6 +208,15 @@ impl Graph {
             }
             Some(_) => {}
         }
+        for (class, t) in &self.trust {
+            match t.get("unsigned") {
+                None => {}
+                Some(u) if u == "refuse" || u == "demote" => {}
+                Some(u) => {
+                    bail!("{f}: trust.{class}.unsigned is {u}, expected \"refuse\" or \"demote\"")
+                }
+            }
+        }
         for (cap, spec) in &self.capabilities {
             if crate::embed::provides(cap) {
                 if spec.provider != crate::embed::HOST_PROVIDER {
@@ -252,20 +261,35 @@ impl Graph {
             .get(class)
             .and_then(|t| t.get("keys"))
             .and_then(|k| k.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
-    /// Refuses (deny by default) a trust class that requires signatures: this host does not
-    /// verify component signatures yet, so it cannot honour `keys`.
-    pub fn check_signatures_required(&self, who: &str, class: &str) -> Result<()> {
-        if !self.trust_keys(class).is_empty() {
-            bail!(
-                "{}: {who} has trust class '{class}', which requires a signature (trust.{class}.keys), but the native host cannot verify signatures yet; refusing to run it",
-                self.file.display()
-            );
+    /// What a trust class requires of its components' signatures (spec/resolved-graph.md:
+    /// `trust.<class>.keys`, `trust.<class>.unsigned` = "refuse" (default) | "demote").
+    pub fn signing_policy(&self, class: &str) -> crate::signature::Policy {
+        let t = self.trust.get(class);
+        let untrusted_allow = self
+            .trust
+            .get("untrusted")
+            .and_then(|u| u.get("allow"))
+            .and_then(|a| a.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        crate::signature::Policy {
+            class: class.to_string(),
+            keys: self.trust_keys(class),
+            demote: t.and_then(|t| t.get("unsigned")).and_then(|u| u.as_str()) == Some("demote"),
+            untrusted_allow,
         }
-        Ok(())
     }
 
     pub fn component(&self, name: &str) -> Option<&ComponentSpec> {

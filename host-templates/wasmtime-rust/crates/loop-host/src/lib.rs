@@ -19,6 +19,7 @@ pub mod linking;
 pub mod pack;
 pub mod plugins;
 pub mod providers;
+pub mod signature;
 pub mod state;
 
 pub use app::{App, RunOptions};

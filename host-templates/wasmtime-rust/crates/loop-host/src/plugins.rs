@@ -33,6 +33,8 @@ pub struct PluginSettings {
     pub unconfigured: Vec<String>,
     /// Plugins listed in the graph as components (verified by sha256, not watched).
     pub components: Vec<PluginSource>,
+    /// Signature policy of the directory's trust class (`trust.<class>.keys`, `unsigned`).
+    pub signing: crate::signature::Policy,
 }
 
 /// One plugin to load: a file of the plugin directory or a `class = "plugin"` component.
@@ -45,6 +47,8 @@ pub struct PluginSource {
     pub grant: Grant,
     pub limits: Limits,
     pub config: BTreeMap<String, String>,
+    /// Signature policy of its trust class, checked before it is compiled.
+    pub signing: crate::signature::Policy,
 }
 
 type HandleFn = TypedFunc<(String,), (Result<String, String>,)>;
@@ -213,6 +217,7 @@ impl PluginHost {
             },
             limits: settings.limits.clone(),
             config: settings.config.clone(),
+            signing: settings.signing.clone(),
         }
     }
 
@@ -225,10 +230,41 @@ impl PluginHost {
     pub fn load_source(&self, src: &PluginSource) -> Result<LoadedPlugin> {
         let path = src.path.as_path();
         let stem = src.name.clone();
-        let grant = src.grant.clone();
-        let (component, sha256) =
-            self.rt
-                .load_component(path, src.sha256.as_deref(), &format!("plugin '{stem}'"))?;
+        let mut grant = src.grant.clone();
+        let what = format!("plugin '{stem}'");
+        // Signature check (trust classes with keys) before anything is compiled; the verified
+        // bytes' hash pins the file, so one replaced after the check is refused.
+        let mut expected = src.sha256.clone();
+        let verified = match src
+            .signing
+            .admit(&what, path, &grant.allow)
+            .map_err(|e| format_err!("{e}"))?
+        {
+            crate::signature::Admission::Unkeyed => None,
+            crate::signature::Admission::Signed { sha256, .. } => Some(sha256),
+            crate::signature::Admission::Demoted {
+                allow,
+                sha256,
+                message,
+            } => {
+                self.report(message);
+                grant.trust = "untrusted".into();
+                grant.allow = allow;
+                Some(sha256)
+            }
+        };
+        if let Some(sha) = verified {
+            if let Some(listed) = &src.sha256 {
+                if !listed.eq_ignore_ascii_case(&sha) {
+                    bail!(
+                        "{}: sha256 mismatch for {what}: app.loop.json expects {listed}, the file has {sha}; refusing to load it",
+                        path.display()
+                    );
+                }
+            }
+            expected = Some(sha);
+        }
+        let (component, sha256) = self.rt.load_component(path, expected.as_deref(), &what)?;
         let engine = &self.rt.engine;
         let plan = linking::check_imports(engine, &component, &grant, &|_| false)
             .map_err(|e| format_err!("{}: {}", path.display(), crate::one_line(&e)))?;

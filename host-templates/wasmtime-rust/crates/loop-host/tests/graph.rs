@@ -248,7 +248,8 @@ fn jsonl_log_provider_writes_json_lines_to_its_file() {
 }
 
 #[test]
-fn trust_class_requiring_signatures_is_refused_until_the_host_verifies_them() {
+fn trust_class_with_unusable_keys_refuses_its_components() {
+    // Signature checks themselves: tests/signatures.rs.
     let dir = app_dir("graph-keys");
     let mut extra = plugins_section();
     extra["trust"] = json!({ "trusted": { "allow": ["loop:log"], "keys": ["ed25519:AAAA"] } });
@@ -257,7 +258,7 @@ fn trust_class_requiring_signatures_is_refused_until_the_host_verifies_them() {
     assert_eq!(code, 1);
     assert!(out.is_empty());
     assert!(
-        err.contains("component 'greeter' has trust class 'trusted', which requires a signature (trust.trusted.keys), but the native host cannot verify signatures yet"),
+        err.contains("component 'greeter' has trust class 'trusted', whose keys cannot be used: key 'ed25519:AAAA' holds 3 bytes"),
         "stderr: {err}"
     );
 }
