@@ -552,8 +552,13 @@ impl Policy {
             return Ok(Admission::Unkeyed);
         }
         let class = &self.class;
-        let bytes = std::fs::read(path)
-            .map_err(|e| format!("{}: cannot read {who}: {e}", path.display()))?;
+        // Through the host's file reader: packed and embedded apps serve files from memory.
+        let bytes = crate::engine::read_file(path).map_err(|e| {
+            format!(
+                "{}: cannot read {who} to check its signature (trust.{class}.keys): {e}",
+                path.display()
+            )
+        })?;
         let sha256 = crate::engine::sha256_hex(&bytes);
         let mut keys = Vec::new();
         let mut bad = Vec::new();
