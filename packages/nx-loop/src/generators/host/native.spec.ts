@@ -94,6 +94,40 @@ function graph(wasm: Buffer, allow: string[]) {
   );
 }
 
+describe('scripts/build.mjs of a native-wasmtime host: bad input is one clear line, before cargo runs', () => {
+  let ws = '';
+  beforeAll(async () => {
+    ws = fs.mkdtempSync(path.join(tmpdir(), 'loop-native-args-'));
+    const r = await main(['host', 'new', 'bare', '--template', 'native-wasmtime'], { cwd: ws, out: () => {}, err: () => {} });
+    expect(r).toBe(0);
+  });
+  afterAll(() => fs.rmSync(ws, { recursive: true, force: true }));
+  const build = (...args: string[]) => spawnSync(process.execPath, ['scripts/build.mjs', ...args], { cwd: path.join(ws, 'hosts/bare'), encoding: 'utf8' });
+
+  it.each([
+    [['--bogus'], "error: unknown argument '--bogus'\nusage: node scripts/build.mjs [--release]"],
+    [['--target'], 'error: --target needs a value'],
+    [['--graph', 'g.json', '--profile', 'fancy'], 'error: --profile and --set apply when the app is resolved here, not to --graph'],
+    [['--app-root', '.'], 'error: --app-root goes with --graph'],
+    [['--graph', 'missing.json'], `error: --graph ${path.sep}`],
+    [[], 'loop.host.json: "app" is not set; set it to the directory of your app.loop.toml (relative to this project), or pass --graph <app.loop.json>'],
+  ])('build.mjs %j exits 1: %s', (args, message) => {
+    const r = build(...args);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(message);
+    expect(fs.existsSync(path.join(ws, 'hosts/bare/dist'))).toBe(false);
+  });
+
+  it('an "app" without app.loop.toml is named with loop.host.json', () => {
+    fs.writeFileSync(path.join(ws, 'hosts/bare/loop.host.json'), JSON.stringify({ template: 'native-wasmtime', app: '../../apps/none', out: 'dist' }));
+    const r = build();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('"app" is "../../apps/none", but');
+    expect(r.stderr).toContain('has no app.loop.toml');
+  });
+});
+
 describe('loop host new --template native-wasmtime: a host crate with a provider of its own', () => {
   let ws = '';
   let project = '';
