@@ -20,10 +20,10 @@ import { isLoopError, LoopError, type Diagnostic } from '../errors';
 import { ensureHostBinary, HostError, type HostProfile } from '../host';
 import { manifestPath } from '../manifest/load';
 import { graphJson, resolveApp, type ResolvedGraph } from '../resolve/resolve';
-import { checkGraphSignatures } from '../signing/trust';
+import { verifyForPack } from '../signing/pack';
 import { directoryEntries, tarGz, writeWithChecksum, zip } from './archive';
 import { CODES } from './codes';
-import { hostTarget, parseTargets, runtimeHostPath, macosMissing, requireRuntimeHost, type NativeTarget } from './targets';
+import { hostTarget, macosMissing, parseTargets, runtimeHostPath, runtimeMissing, type NativeTarget } from './targets';
 
 export { CODES } from './codes';
 export { GROUPS, TARGETS, hostTarget, parseTargets, runtimeHostPath, hostsDir, type NativeTarget } from './targets';
@@ -163,9 +163,9 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
   const staged = stagedGraph(graph, manifestDir);
   const missing = missingFiles(staged, shown);
   if (missing.length) throw new LoopError(missing);
-  // Signatures are checked here, at pack time, as a host checks them before running.
-  const sig = checkGraphSignatures(staged as never, manifestDir, shown);
-  if (sig.problems.length) throw new LoopError(sig.problems);
+  // Signatures are checked here, at pack time (the signing module's packer check), as a host
+  // checks them before running: components and plugin files of trust classes with keys.
+  const sig = verifyForPack(staged, manifestDir, { label: shown });
 
   const host = devHost(env);
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-pack-native-'));
@@ -183,22 +183,23 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
       fs.rmSync(path.dirname(file), { recursive: true, force: true });
       fs.rmSync(archive, { force: true });
       fs.rmSync(`${archive}.sha256`, { force: true });
-      let runtime: string;
-      try {
-        runtime = requireRuntimeHost(t, env);
-      } catch (e) {
-        if (!isLoopError(e)) throw e;
-        if (t.os === 'macos') {
-          // No macOS host can be linked here; the code for the target is still precompiled.
-          try {
-            precompileOnly(host, t, staged, env);
-            result.precompiledOnly.push(t.name);
-          } catch (p) {
-            if (!isLoopError(p)) throw p;
-            result.problems.push(...p.diagnostics);
-          }
+      const runtime = runtimeHostPath(t, env);
+      if (!fs.existsSync(runtime)) {
+        if (t.os !== 'macos') {
+          result.problems.push(...runtimeMissing(t, runtime).diagnostics);
+          continue;
         }
-        result.problems.push(...e.diagnostics);
+        // No macOS host can be linked here; the code for the target is still precompiled.
+        let precompiled = false;
+        try {
+          precompileOnly(host, t, staged, env);
+          precompiled = true;
+          result.precompiledOnly.push(t.name);
+        } catch (p) {
+          if (!isLoopError(p)) throw p;
+          result.problems.push(...p.diagnostics);
+        }
+        result.problems.push(...macosMissing(t, runtime, precompiled).diagnostics);
         continue;
       }
       const started = process.hrtime.bigint();
@@ -261,4 +262,3 @@ export function throwProblems(r: PackNativeResult): void {
   if (r.problems.length) throw new LoopError(r.problems);
 }
 
-export { macosMissing, runtimeHostPath as runtimeHost };

@@ -92,8 +92,12 @@ export function runtimeHostPath(t: NativeTarget, env: NodeJS.ProcessEnv = proces
 export function requireRuntimeHost(t: NativeTarget, env: NodeJS.ProcessEnv = process.env): string {
   const p = runtimeHostPath(t, env);
   if (fs.existsSync(p)) return p;
-  if (t.os === 'macos') throw macosMissing(t, p);
-  throw new LoopError({
+  throw t.os === 'macos' ? macosMissing(t, p) : runtimeMissing(t, p);
+}
+
+/** The error for a runtime host that has not been built. */
+export function runtimeMissing(t: NativeTarget, p: string): LoopError {
+  return new LoopError({
     code: CODES.runtimeMissing,
     field: t.name,
     file: p,
@@ -103,17 +107,18 @@ export function requireRuntimeHost(t: NativeTarget, env: NodeJS.ProcessEnv = pro
 }
 
 /** What a macOS runtime host needs that a Linux machine lacks. */
-export function macosMissing(t: NativeTarget, p: string): LoopError {
+export function macosMissing(t: NativeTarget, p: string, precompiled = false): LoopError {
   return new LoopError({
     code: CODES.macosUnbuildable,
     field: t.name,
     file: p,
     message:
       `no runtime host for ${t.name} (${t.triple}), and this machine cannot build one: linking a macOS executable needs ` +
-      `the Apple macOS SDK (libSystem.tbd, the CoreFoundation/Security frameworks) and a Mach-O linker (ld64, or zig cc with an SDK) — neither is installed here. ` +
-      `The payload (graph, components, code precompiled for ${t.triple}) was still produced`,
+      `the Apple macOS SDK (libSystem and the CoreServices framework the plugin watcher links) and a Mach-O linker (Xcode's ld64, ` +
+      `or cargo-zigbuild with SDKROOT pointing at an unpacked MacOSX SDK) — neither is on this machine` +
+      (precompiled ? `. The code for ${t.triple} was still precompiled (loop-host compile --target ${t.triple})` : ''),
     hint:
-      `on a Mac (or with an SDK + cargo-zigbuild), build the runtime host with \`bash tools/setup/native-hosts.sh ${t.name}\` ` +
+      `on a Mac with Xcode's command line tools (or with SDKROOT + cargo-zigbuild), build the runtime host with \`bash tools/setup/native-hosts.sh ${t.name}\` ` +
       `and put it at ${p} (or set LOOP_RUNTIME_HOST_${t.name.toUpperCase().replace(/-/g, '_')}=<path>), then pack again`,
   });
 }

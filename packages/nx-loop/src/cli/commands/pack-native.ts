@@ -35,7 +35,8 @@ export const packNativeCommand: Command = {
       set: (values.set as string[] | undefined) ?? [],
       cwd,
     });
-    for (const line of result.signatures) err(line);
+    // Signature lines only when some trust class lists keys (else every line says "not checked").
+    if (result.signatures.some((l) => l.includes('valid signature'))) for (const line of result.signatures) err(line);
     out(`packed ${result.graph.app.name} for ${result.packed.length ? result.packed.map((t) => t.target).join(', ') : 'no target'}:`);
     for (const line of summaryLines(result, cwd)) out(`  ${line}`);
     throwProblems(result);
