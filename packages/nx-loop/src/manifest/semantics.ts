@@ -75,6 +75,22 @@ export function checkSemantics(data: unknown, manifestFile: string, where: { rea
     }
   }
 
+  // A custom native host is a project scaffolded by `loop host new --template native-wasmtime`.
+  const host = isObj(data.targets) ? data.targets['native-host'] : undefined;
+  if (typeof host === 'string' && host) {
+    const marker = path.join(path.resolve(baseDir, host), 'loop.host.json');
+    let template: unknown;
+    try {
+      template = JSON.parse(fs.readFileSync(marker, 'utf8')).template;
+    } catch {
+      template = undefined;
+    }
+    if (template !== 'native-wasmtime') {
+      const why = fs.existsSync(marker) ? `its loop.host.json is not a native-wasmtime host (template: ${JSON.stringify(template ?? null)})` : 'it has no loop.host.json';
+      err('LOOP218', ['targets', 'native-host'], `"${host}" is not a native host project: ${why}`, 'scaffold one with `loop host new <dir> --template native-wasmtime` and point native-host at its directory (relative to this manifest)');
+    }
+  }
+
   checkProviders(data, err);
 
   // Demotion runs a component without a valid signature as "untrusted": that class must exist

@@ -38,7 +38,7 @@ export interface Manifest {
   trust?: Record<string, TrustClassDecl>;
   limits?: Limits;
   profiles?: Record<string, { components?: Record<string, Partial<Pick<ComponentDecl, 'source' | 'config' | 'limits'>>> }>;
-  targets?: { native?: string[]; web?: { inline?: boolean } };
+  targets?: { native?: string[]; 'native-host'?: string; web?: { inline?: boolean } };
 }
 
 /** The marker file of a component project (`loop.component.toml`). */
