@@ -11,6 +11,7 @@
  * `loop:app/entry.run`. Runs in a dedicated worker (worker.js) but has no worker-only code.
  */
 import { refusal, unversioned, packageOf } from './trust.js';
+import { verify, embeddedModules, SignatureFailure } from './signature.js';
 import { createLogger } from './providers/log.js';
 import { createFiles } from './providers/fs.js';
 import { createHttp } from './providers/http.js';
@@ -29,8 +30,8 @@ const STUB_CAPABILITIES = ['loop:ui', 'loop:gfx', 'loop:input', 'loop:window'];
 
 /**
  * @typedef {{ name: string, class: 'core' | 'default' | 'plugin', trust: string, path: string, sha256: string, allow: string[], config: Record<string, string>, limits: Record<string, number> }} GraphComponent
- * @typedef {{ format: string, app: { name: string, entry: string, version?: string }, platform: string, components: GraphComponent[], plugins: null | { dir: string, trust: string, allow: string[] }, capabilities: Record<string, { provider: string } & Record<string, any>> }} Graph
- * @typedef {{ js: string, dir: string, files: Record<string, string>, imports: string[], exports: string[] }} Transpiled
+ * @typedef {{ format: string, app: { name: string, entry: string, version?: string }, platform: string, components: GraphComponent[], plugins: null | { dir: string, trust: string, allow: string[] }, capabilities: Record<string, { provider: string } & Record<string, any>>, trust?: Record<string, { allow: string[], keys?: string[], unsigned?: 'refuse' | 'demote' }> }} Graph
+ * @typedef {{ js: string, dir: string, files: Record<string, string>, imports: string[], exports: string[], signed?: { file: string, sha256: string } }} Transpiled
  * @typedef {Transpiled & { name: string, version: string }} PluginEntry
  * @typedef {{ format: string, components: Record<string, Transpiled>, seed?: { root: string, dir: string, files: string[] }, plugins?: string }} Site
  */
@@ -92,6 +93,11 @@ export class Host {
     if (graph.format !== GRAPH_FORMAT) throw new HostError(`app.loop.json: format is '${graph.format}', this host reads '${GRAPH_FORMAT}'`);
     if (graph.platform !== 'web') throw new HostError(`app.loop.json: resolved for platform '${graph.platform}'; resolve the app with --platform web`);
     if (site.format !== SITE_FORMAT) throw new HostError(`loop.site.json: format is '${site.format}', this host reads '${SITE_FORMAT}'`);
+    const seen = new Set();
+    for (const c of graph.components) {
+      if (seen.has(c.name)) throw new HostError(`app.loop.json: component '${c.name}' is listed twice`);
+      seen.add(c.name);
+    }
     this.graph = graph;
     this.site = site;
     // Download, verify and compile every component while the providers get ready; the
@@ -111,8 +117,22 @@ export class Host {
       if (!t) throw new HostError(`loop.site.json: no transpiled files for component '${c.name}' (re-run loop pack web)`);
       for (const e of t.exports) this.exportedBy.set(unversioned(e), c.name);
     }
+    // Signatures (trust classes with keys) before anything is instantiated; a demoted
+    // component continues under untrusted's allow-list.
+    /** @type {Map<string, { trust: string, allow: string[] }>} */
+    const gates = new Map();
     for (const c of graph.components) {
       if (c.class === 'plugin') continue;
+      try {
+        gates.set(c.name, await this.admit(c.name, c, site.components[c.name], `component '${c.name}'`));
+      } catch (e) {
+        if (e instanceof HostError) this.emit({ type: 'refused', component: c.name, message: e.message });
+        throw e;
+      }
+    }
+    for (const c0 of graph.components) {
+      if (c0.class === 'plugin') continue;
+      const c = { ...c0, ...gates.get(c0.name) };
       const t = site.components[c.name];
       const why = refusal(c, t.imports, new Set([...this.exportedBy].filter(([, owner]) => owner !== c.name).map(([i]) => i)));
       if (why) {
@@ -258,11 +278,58 @@ export class Host {
   }
 
   /**
+   * The signature check of a component or plugin whose trust class lists keys (graph
+   * `trust.<class>.keys`): the signed component file pack-web kept (`t.signed`) must carry a
+   * valid signature by one of the keys, and every core module the host will compile must be
+   * one embedded in it. Returns the gate to run it under: its own, or untrusted's allow-list
+   * when the class says `unsigned = "demote"` (said once, as a `demoted` event and on the
+   * console). Throws a HostError naming the component, the file and the reason otherwise.
+   * @param {string} name @param {{ trust: string, allow: string[] }} gate @param {Transpiled} t @param {string} what
+   * @returns {Promise<{ trust: string, allow: string[] }>}
+   */
+  async admit(name, gate, t, what) {
+    const graph = /** @type {Graph} */ (this.graph);
+    const cls = graph.trust?.[gate.trust];
+    const keys = cls?.keys ?? [];
+    if (!keys.length) return { trust: gate.trust, allow: gate.allow };
+    const file = t?.signed?.file ?? `${t?.dir ?? ''}${name}.wasm`;
+    try {
+      if (!t?.signed) throw new SignatureFailure('no signature', 'the site carries no signed copy of it (the component was not signed when it was packed)');
+      const bytes = new Uint8Array(await (await this.fetchOk(t.signed.file)).arrayBuffer());
+      await verify(bytes, keys);
+      const embedded = await embeddedModules(bytes);
+      for (const [core, sha] of Object.entries(t.files)) {
+        if (!embedded.has(sha)) throw new SignatureFailure('tampered', `core module ${t.dir}${core} (sha256 ${sha}) is not one of the modules of the signed component`);
+      }
+      return { trust: gate.trust, allow: gate.allow };
+    } catch (e) {
+      if (!(e instanceof SignatureFailure)) throw e instanceof HostError ? e : new HostError(`${file}: ${what}: ${messageOf(e)}`);
+      if (cls?.unsigned === 'demote') {
+        const untrusted = graph.trust?.untrusted?.allow ?? [];
+        const allow = gate.allow.filter((a) => a === 'loop:app' || untrusted.includes(a));
+        const message = `${what} (${file}) has no valid signature for trust class '${gate.trust}' (${e.message}); running it as 'untrusted' (trust.${gate.trust}.unsigned = "demote")`;
+        console.warn(`loop: ${message}`);
+        this.emit({ type: 'demoted', component: name, message });
+        return { trust: 'untrusted', allow };
+      }
+      throw new HostError(
+        `${file}: ${what} has trust class '${gate.trust}', which requires a valid signature by one of its keys (trust.${gate.trust}.keys), but ${e.message}; refusing to run it`,
+      );
+    }
+  }
+
+  /**
    * Gates, instantiates and registers one plugin (replacing a loaded one of the same name).
    * @param {string} name @param {{ name: string, trust: string, allow: string[] }} gate @param {Transpiled} t @param {string} version
    * @returns {Promise<boolean>} whether it was loaded
    */
   async loadPlugin(name, gate, t, version) {
+    try {
+      gate = { ...gate, ...(await this.admit(name, gate, t, `plugin '${name}'`)) };
+    } catch (e) {
+      this.emit({ type: 'refused', component: name, message: messageOf(e) });
+      return false;
+    }
     const why = refusal({ ...gate, name }, t.imports, new Set());
     if (why) {
       this.emit({ type: 'refused', component: name, message: why });

@@ -98,6 +98,7 @@ async function main() {
     onEvent: (e) => {
       if (e.type === 'live') document.documentElement.dataset.loopLive = 'on';
       else if (e.type === 'refused') say(eventsEl, `refused: ${e.message}`, 'refused');
+      else if (e.type === 'demoted') say(eventsEl, `demoted: ${e.message}`, 'refused');
       else if (e.type === 'error') say(eventsEl, `error: ${e.component ? `${e.component}: ` : ''}${e.message}`, 'error');
       else if (e.type === 'plugin' && e.previous) say(eventsEl, `plugin ${e.name} swapped: ${e.previous} → ${e.version}`, 'swap');
       else if (e.type === 'plugins') syncOffline(); // after a reload of the plugin index

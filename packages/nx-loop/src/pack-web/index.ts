@@ -23,6 +23,8 @@ import { CODES } from './codes';
 import { loadJco, loadRolldown } from './esm';
 import { transpileForWeb, type TranspiledComponent } from './transpile';
 import { bundleRuntime } from './runtime';
+import { isSigned, verifyForPack } from '../signing/pack';
+import type { GraphCheck } from '../signing/trust';
 
 export interface PackWebOptions {
   /** Output directory; default `dist/<app dir relative to the workspace>/web/site` (or `index.html` inside it with inline). */
@@ -41,6 +43,8 @@ export interface SiteComponent {
   files: Record<string, string>;
   imports: string[];
   exports: string[];
+  /** The signed component file as it was packed (only for signed files), for the browser host to verify again. */
+  signed?: { file: string; sha256: string };
 }
 
 export interface PluginEntry extends SiteComponent {
@@ -58,6 +62,8 @@ export interface PackWebResult {
   pluginsDir: string | null;
   /** Total bytes written. */
   bytes: number;
+  /** The pack-time signature check (trust classes with keys): what was verified, demoted, not checked. */
+  signatures: GraphCheck;
 }
 
 export const SITE_FORMAT = 'loop.site/1';
@@ -107,13 +113,20 @@ async function textComponent(abs: string, bytes: Buffer): Promise<Uint8Array> {
   return parse(bytes.toString('utf8'));
 }
 
-function place(site: SiteWriter, dir: string, name: string, t: TranspiledComponent): SiteComponent {
+function place(site: SiteWriter, dir: string, name: string, t: TranspiledComponent, original: Uint8Array): SiteComponent {
   const files: Record<string, string> = {};
   for (const [f, data] of Object.entries(t.files)) {
     site.add(dir + f, data);
     if (f.endsWith('.wasm')) files[f] = sha256(data);
   }
-  return { js: `${dir}${name}.js`, dir, files, imports: t.imports, exports: t.exports };
+  const placed: SiteComponent = { js: `${dir}${name}.js`, dir, files, imports: t.imports, exports: t.exports };
+  // A signed file travels with its signature: the browser host verifies it again at start.
+  if (isSigned(original)) {
+    const file = `${dir}${name}.signed.wasm`;
+    site.add(file, Buffer.from(original));
+    placed.signed = { file, sha256: sha256(original) };
+  }
+  return placed;
 }
 
 /** Transpiles one plugin file into `plugins/<name>/<hash16>/` and returns its index entry. */
@@ -123,7 +136,7 @@ export async function packPlugin(site: { add(rel: string, data: Buffer): void },
   const bytes = await textComponent(file, raw);
   const version = sha256(bytes).slice(0, 16);
   const t = await transpileForWeb(bytes, 'plugin', file);
-  const placed = place(site as SiteWriter, `plugins/${name}/${version}/`, 'plugin', t);
+  const placed = place(site as SiteWriter, `plugins/${name}/${version}/`, 'plugin', t, bytes);
   return { name, version, ...placed };
 }
 
@@ -190,6 +203,8 @@ export async function packWeb(input: string, opts: PackWebOptions = {}): Promise
   const graph = resolveApp(input, { platform: 'web', profile: opts.profile, set: opts.set, cwd, outDir: manifestDir });
   const abs = (p: string) => path.resolve(manifestDir, p);
   const site = new SiteWriter();
+  // Signatures of keyed trust classes, plugin files included, before anything is transpiled.
+  const signatures = verifyForPack(graph, manifestDir, { label: path.relative(cwd, path.resolve(cwd, input)) || input });
 
   const siteGraph: ResolvedGraph = JSON.parse(JSON.stringify(graph));
   const components: Record<string, SiteComponent> = {};
@@ -197,7 +212,7 @@ export async function packWeb(input: string, opts: PackWebOptions = {}): Promise
     const file = abs(c.path);
     const bytes = await textComponent(file, readComponentFile(file, `component '${c.name}'`));
     const t = await transpileForWeb(bytes, c.name, file);
-    components[c.name] = place(site, `components/${c.name}-${c.sha256.slice(0, 16)}/`, c.name, t);
+    components[c.name] = place(site, `components/${c.name}-${c.sha256.slice(0, 16)}/`, c.name, t, bytes);
     c.path = components[c.name].js;
   }
 
@@ -238,7 +253,7 @@ export async function packWeb(input: string, opts: PackWebOptions = {}): Promise
     const file = path.join(outDir, 'index.html');
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(file, html);
-    return { outDir, files: ['index.html'], graph: siteGraph, pluginsDir, bytes: Buffer.byteLength(html) };
+    return { outDir, files: ['index.html'], graph: siteGraph, pluginsDir, bytes: Buffer.byteLength(html), signatures };
   }
 
   site.add('loop-page.js', runtime.page);
@@ -257,7 +272,7 @@ export async function packWeb(input: string, opts: PackWebOptions = {}): Promise
     fs.writeFileSync(p, data);
     bytes += data.length;
   }
-  return { outDir, files: [...site.files.keys()].sort(), graph: siteGraph, pluginsDir, bytes };
+  return { outDir, files: [...site.files.keys()].sort(), graph: siteGraph, pluginsDir, bytes, signatures };
 }
 
 /**
