@@ -42,7 +42,10 @@ export interface PackNativeOptions {
   env?: NodeJS.ProcessEnv;
   /** Called when a target is done (for progress lines). */
   onTarget?: (r: TargetResult) => void;
-  /** gzip / deflate level of the archives (default 6). */
+  /**
+   * gzip / deflate level of the archives (default 1: precompiled code makes payloads of ~100 MB,
+   * where level 6 takes ~3× as long as level 1 for ~10% less).
+   */
   level?: number;
 }
 
@@ -209,7 +212,8 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
         const bundle = path.join(stage, names.bundle);
         runDevHost(host, ['pack', '--target', t.name, '--runtime', runtime, '--graph', graphFile, '--out', bundle, '--bundle'], `${t.name} dir bundle`, env);
         const entries = directoryEntries(bundle, names.bundle);
-        const data = t.archive === 'zip' ? zip(entries, opts.level) : tarGz(entries, opts.level);
+        const level = opts.level ?? 1;
+        const data = t.archive === 'zip' ? zip(entries, level) : tarGz(entries, level);
         const archiveSha256 = writeWithChecksum(archive, data);
         fs.rmSync(bundle, { recursive: true, force: true });
         const r: TargetResult = {

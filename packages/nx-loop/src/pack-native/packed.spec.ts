@@ -4,7 +4,9 @@
  * runs it — no Loop, no Node, no cargo: `env -i PATH=/nonexistent` from an empty directory, in a
  * private mount namespace where the checkout, every Loop cache dir, Node and cargo are hidden.
  * Needs: root (unshare), the example components built, the linux-x64 runtime host; the
- * linux-arm64 (qemu-user) and windows-x64 (wine) checks need those hosts too.
+ * linux-arm64 (qemu-user) and windows-x64 (wine) checks need those hosts too. The first pack
+ * for a target compiles the components for it (minutes for the two JS engines with the debug
+ * dev host); later packs take them from the code cache — hence the generous timeouts.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -214,7 +216,7 @@ describe('other targets', () => {
     expect(r.stdout).toContain('macos-arm64  code precompiled for macos-arm64');
     expect(r.stderr).toContain('error[LOOP812] macos-arm64: no runtime host for macos-arm64 (aarch64-apple-darwin), and this machine cannot build one');
     expect(r.stderr).toContain('the Apple macOS SDK');
-  });
+  }, 600_000);
 });
 
 describe('the pack-native executor', () => {
@@ -225,5 +227,5 @@ describe('the pack-native executor', () => {
     const r = await packNativeExecutor({ manifest: path.relative(REPO, path.join(app, 'app.loop.toml')), target: 'linux', outputPath: dest }, { root: REPO } as never);
     expect(r).toEqual({ success: true });
     expect(fs.readdirSync(dest).sort()).toEqual(['hello-app-linux-arm64.tar.gz', 'hello-app-linux-arm64.tar.gz.sha256', 'hello-app-linux-x64.tar.gz', 'hello-app-linux-x64.tar.gz.sha256', 'linux-arm64', 'linux-x64']);
-  });
+  }, 600_000);
 });
