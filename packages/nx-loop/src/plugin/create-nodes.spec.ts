@@ -61,8 +61,9 @@ describe('createNodes', () => {
       dependsOn: ['^build-component'],
       defaultConfiguration: 'linux',
       options: { manifest: 'apps/shop/app.loop.toml', target: 'linux' },
-      configurations: { linux: { target: 'linux' }, windows: { target: 'windows' }, macos: { target: 'macos' } },
+      configurations: { linux: { target: 'linux' }, windows: { target: 'windows' }, macos: { target: 'macos' }, 'linux-x64': { target: 'linux-x64' }, 'macos-arm64': { target: 'macos-arm64' } },
     });
+    expect(Object.keys(pack.configurations!)).toEqual(['linux', 'windows', 'macos', 'linux-x64', 'linux-arm64', 'windows-x64', 'macos-x64', 'macos-arm64']);
     expect(pack.metadata!.description).toMatch(/linux\|windows\|macos/);
     // Inputs: the app, its built components, Loop's code, and the runtime hosts' identity.
     expect(pack.inputs).toContain('{projectRoot}/**/*');
@@ -75,6 +76,9 @@ describe('createNodes', () => {
     expect(outs.windows).toEqual(['dist/apps/shop/native/windows*', 'dist/apps/shop/native/shop-windows*']);
     const all = Object.values(outs).flat();
     expect(new Set(all).size).toBe(all.length);
+    // A single target's outputs: only its own files (linux-x64 never restores linux-arm64's).
+    const x64 = getOutputsForTargetAndConfiguration({ project: 'shop', target: 'pack-native', configuration: 'linux-x64' }, {}, node);
+    expect(x64).toEqual(['dist/apps/shop/native/linux-x64*', 'dist/apps/shop/native/shop-linux-x64*']);
     // The files each configuration writes match its own globs only.
     const written: Record<string, string[]> = {
       linux: ['linux-x64/shop', 'linux-arm64/shop', 'shop-linux-x64.tar.gz', 'shop-linux-x64.tar.gz.sha256', 'shop-linux-arm64.tar.gz'],

@@ -201,10 +201,14 @@ function appProject(root: string, file: string, data: Record<string, any>, names
   };
 }
 
+/** pack-native configurations: the OS groups, then the single targets (as `loop pack native --target`). */
+export const NATIVE_CONFIGURATIONS = ['linux', 'windows', 'macos', 'linux-x64', 'linux-arm64', 'windows-x64', 'macos-x64', 'macos-arm64'];
+
 /**
  * pack-native, one configuration per OS group (default linux). Outputs are per configuration
  * (`{options.target}` is the group or target name): `native/linux*` and
- * `native/<app>-linux*` for linux, so packing windows never overwrites or restores linux's files.
+ * `native/<app>-linux*` for linux, so packing windows never overwrites or restores linux's files
+ * (`linux-x64` restores only linux-x64's, a subset of linux's).
  */
 function packNative(root: string, file: string, name: string, names: Record<string, string>, appInputs: Input[], self: LoopSelfInputs): TargetConfiguration {
   const native = `{workspaceRoot}/dist/${root}/native`;
@@ -216,7 +220,8 @@ function packNative(root: string, file: string, name: string, names: Record<stri
     outputs: [`${native}/{options.target}*`, `${native}/${name}-{options.target}*`],
     options: { manifest: file, target: 'linux' },
     defaultConfiguration: 'linux',
-    configurations: { linux: { target: 'linux' }, windows: { target: 'windows' }, macos: { target: 'macos' } },
+    // One per OS (every target of it), and one per single target (`-c linux-x64`).
+    configurations: Object.fromEntries(NATIVE_CONFIGURATIONS.map((c) => [c, { target: c }])),
     metadata: {
       description: 'Pack the app into native executables and archived dir bundles for one OS (--configuration=linux|windows|macos)',
       technologies: ['wasm', 'native'],
