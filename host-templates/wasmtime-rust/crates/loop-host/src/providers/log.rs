@@ -7,6 +7,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+/// The longest log message written as is (64 KiB); longer ones are cut, so a guest cannot flood
+/// the log (a plugin logging 100 MB costs 64 KiB of output). The browser host cuts at the same size.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
 pub struct LogSink {
     target: Target,
     /// Records below this level are dropped (`level` setting; default: everything).
@@ -96,10 +100,26 @@ impl LogSink {
     }
 
     /// Writes one record; never fails (a provider that cannot write drops the record).
+    /// A message longer than [`MAX_MESSAGE_BYTES`] is cut (at a character boundary) and says so.
     pub fn write(&self, component: &str, level: Level, message: &str) {
         if rank(level) < self.min {
             return;
         }
+        let cut;
+        let message = if message.len() > MAX_MESSAGE_BYTES {
+            let mut end = MAX_MESSAGE_BYTES;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            cut = format!(
+                "{}… [cut by the host: a {}-byte message, the first {end} bytes kept]",
+                &message[..end],
+                message.len()
+            );
+            cut.as_str()
+        } else {
+            message
+        };
         let text_line = || format!("[{component}] {}: {message}\n", level_name(level));
         let json_line = || {
             let ts = std::time::SystemTime::now()
