@@ -16,6 +16,7 @@
 import { generateFiles, joinPathFragments, offsetFromRoot, type Tree } from '@nx/devkit';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { parse } from 'smol-toml';
 import { LoopError } from '../../errors';
 import { MANIFEST_FILE } from '../../manifest/load';
 import type { HostGeneratorSchema } from './schema';
@@ -128,6 +129,28 @@ function requireLoopHostCrate(): string {
   });
 }
 
+/**
+ * loop-host's [dev-dependencies] as TOML lines, for the host crate's [dependencies]. Loop's set-up
+ * builds loop-host with `cargo test --no-run`, where they take part in feature resolution (and
+ * share build-time crates with the host's build dependencies); with the same ones, cargo resolves
+ * every crate of the host exactly as that build did and reuses the compiled Wasmtime.
+ */
+export function parityDependencies(crate: string): string {
+  const file = path.join(crate, 'Cargo.toml');
+  const manifest = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const dev = (manifest['dev-dependencies'] ?? {}) as Record<string, unknown>;
+  const value = (v: unknown): string => {
+    if (typeof v === 'string') return JSON.stringify(v);
+    if (typeof v === 'boolean' || typeof v === 'number') return String(v);
+    if (Array.isArray(v)) return `[${v.map(value).join(', ')}]`;
+    if (v && typeof v === 'object') return `{ ${Object.entries(v).map(([k, x]) => `${k} = ${value(x)}`).join(', ')} }`;
+    throw new Error(`${file}: unexpected value in [dev-dependencies]: ${String(v)}`);
+  };
+  return Object.entries(dev)
+    .map(([name, v]) => `${name} = ${value(v)}\n`)
+    .join('');
+}
+
 /** How the project's Cargo.toml names the crate: relative inside the workspace, else absolute. */
 function cratePathFrom(workspaceRoot: string, directory: string, crate: string): string {
   const rel = path.relative(path.resolve(workspaceRoot), crate);
@@ -190,6 +213,7 @@ export async function hostGenerator(tree: Tree, schema: HostGeneratorSchema): Pr
     /** JSON string literal of the app path for loop.host.json (null when not given). */
     appJson: JSON.stringify(o.appFromProject),
     loopHostPath: loopHost ? cratePathFrom(tree.root, o.directory, loopHost) : '',
+    parityDeps: loopHost ? parityDependencies(loopHost) : '',
   });
   if (loopHost) {
     // The dependency versions loop-host is built and tested with (and that the shared cargo
