@@ -219,3 +219,40 @@ describe('loop host new --template native-wasmtime: a host crate with a provider
     expect(r.status).toBe(1);
   });
 });
+
+// `nx g @loop/nx:host --template native-wasmtime` (the plugin as Nx loads it, from dist/: needs
+// `npm run build`) writes the same project, and Nx sees its build and run targets.
+describe('nx g @loop/nx:host --template native-wasmtime', () => {
+  let ws = '';
+  const env = { ...process.env, NX_DAEMON: 'false', NX_ISOLATE_PLUGINS: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
+  beforeAll(() => {
+    ws = fs.mkdtempSync(path.join(tmpdir(), 'loop-native-nx-'));
+    fs.writeFileSync(path.join(ws, 'package.json'), JSON.stringify({ name: 'native-nx', private: true }));
+    fs.writeFileSync(path.join(ws, 'nx.json'), fs.readFileSync(path.join(REPO, 'nx.json')));
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(ws, 'node_modules'));
+    fs.mkdirSync(path.join(ws, 'apps/a'), { recursive: true });
+    fs.writeFileSync(path.join(ws, 'apps/a/app.loop.toml'), '[app]\nname = "a"\nentry = "x"\n');
+  });
+  afterAll(() => fs.rmSync(ws, { recursive: true, force: true }));
+
+  it('generates the crate; Nx sees its build (cargo, release configuration) and run targets', { timeout: 300_000 }, () => {
+    const nx = (...args: string[]) => spawnSync(path.join(ws, 'node_modules/.bin/nx'), args, { cwd: ws, env, encoding: 'utf8', timeout: 300_000 });
+    const g = nx('g', '@loop/nx:host', 'nat', '--template', 'native-wasmtime', '--app', 'apps/a', '--no-interactive');
+    expect(g.status, g.stdout + g.stderr).toBe(0);
+    expect(g.stdout).toContain('CREATE hosts/nat/src/providers/greeting.rs');
+    expect(g.stdout).toContain('CREATE hosts/nat/Cargo.lock');
+    expect(g.stdout).toContain("created native-wasmtime host 'nat' in hosts/nat");
+    const cargo = fs.readFileSync(path.join(ws, 'hosts/nat/Cargo.toml'), 'utf8');
+    expect(cargo).not.toContain('<%');
+    // loop-host's dev-dependencies, copied for cache parity.
+    expect(cargo).toMatch(/^wit-component = "/m);
+    const show = nx('show', 'project', 'nat', '--json');
+    expect(show.status, show.stderr).toBe(0);
+    const project = JSON.parse(show.stdout);
+    expect(project.tags).toEqual(['loop:host', 'loop:host:native-wasmtime']);
+    expect(project.targets.build.options).toEqual({ command: 'node scripts/build.mjs', cwd: 'hosts/nat' });
+    expect(project.targets.build.configurations.release).toEqual({ command: 'node scripts/build.mjs --release' });
+    expect(project.targets.run.dependsOn).toEqual(['build']);
+  });
+});
