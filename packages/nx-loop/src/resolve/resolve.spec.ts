@@ -116,6 +116,24 @@ describe('resolveApp', () => {
     );
   });
 
+  it('hashes files larger than its read buffer (1 MiB) and of exactly its size the same as their bytes', () => {
+    const sizes = { big: 2.5 * 1024 * 1024 + 3, exact: 1024 * 1024, empty: 0 };
+    let toml = '[app]\nname = "sizes"\nentry = "big"\n';
+    const bytes: Record<string, Buffer> = {};
+    for (const [name, size] of Object.entries(sizes)) {
+      bytes[name] = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) bytes[name][i] = (i * 31 + size) & 0xff;
+      fs.mkdirSync(path.join(dir, 'sizes'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'sizes', `${name}.wasm`), bytes[name]);
+      toml += `[components.${name}]\nsource = "${name}.wasm"\n`;
+    }
+    write('sizes/app.loop.toml', toml);
+    const g = resolveApp(path.join(dir, 'sizes'), { platform: 'native' });
+    for (const name of Object.keys(sizes)) {
+      expect(g.components.find((c) => c.name === name)!.sha256, name).toBe(createHash('sha256').update(bytes[name]).digest('hex'));
+    }
+  });
+
   it('uses the built output of a component project', () => {
     write('proj/loop.component.toml', '[component]\nname = "proj"\nlanguage = "js"\nworld = "plugin"\n');
     write('proj/dist/proj.wasm', 'not really wasm, but hashed as-is');

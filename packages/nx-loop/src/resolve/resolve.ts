@@ -2,7 +2,7 @@
  * app.loop.toml + platform + profile/--set → app.loop.json, the resolved graph hosts read
  * (format `loop.app/1`, documented in spec/resolved-graph.md).
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as cryptoHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LoopError, type Diagnostic } from '../errors';
@@ -69,16 +69,26 @@ export function resolveApp(input: string, opts: ResolveOptions): ResolvedGraph {
 export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: ResolveOptions): ResolvedGraph {
   const baseDir = path.dirname(loaded.file);
   const outDir = path.resolve(opts.cwd ?? process.cwd(), opts.outDir ?? baseDir);
-  const rel = (abs: string) => path.relative(outDir, abs).split(path.sep).join('/') || '.';
+  // Most paths sit below outDir: slicing them is what path.relative would compute, minus its work.
+  const below = outDir.endsWith(path.sep) ? outDir : outDir + path.sep;
+  const rel = (abs: string) =>
+    (abs.startsWith(below) && !abs.includes(`${path.sep}.`) ? abs.slice(below.length) : path.relative(outDir, abs)).split(path.sep).join('/') || '.';
   const platform = opts.platform;
   const onPlatform = (cap: string) => CAPABILITIES[cap].providers[platform].length > 0;
 
   const granted = [...grantedCapabilities(m as unknown as Record<string, unknown>)].filter(onPlatform);
   const trust = trustClasses(m as unknown as Record<string, unknown>);
-  const effective = (trustName: string, narrowed?: string[]) => [
-    ALWAYS_ALLOWED,
-    ...granted.filter((c) => allows(trust.get(trustName) ?? [], c) && (!narrowed || narrowed.includes(c))).sort(),
-  ];
+  // The same (trust class, capabilities) pair recurs for most components: compute each once.
+  const allowLists = new Map<string, string[]>();
+  const effective = (trustName: string, narrowed?: string[]) => {
+    const key = narrowed ? `${trustName}\0${narrowed.join('\0')}` : trustName;
+    let list = allowLists.get(key);
+    if (!list) {
+      list = [ALWAYS_ALLOWED, ...granted.filter((c) => allows(trust.get(trustName) ?? [], c) && (!narrowed || narrowed.includes(c))).sort()];
+      allowLists.set(key, list);
+    }
+    return [...list];
+  };
   const limits = (...layers: (Limits | undefined)[]): Required<Limits> => Object.assign({}, DEFAULT_LIMITS, ...layers.filter(Boolean));
 
   const problems: Diagnostic[] = [];
@@ -160,6 +170,9 @@ function componentFile(abs: string, name: string, loaded: LoadedManifest, proble
 }
 
 let chunk: Buffer | undefined;
+/** `crypto.hash` (Node ≥ 20.12): SHA-256 of one buffer without creating a Hash object. */
+const oneShotSha256 = (data: Buffer): string =>
+  typeof (cryptoHash as unknown) === 'function' ? cryptoHash('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 
 /** SHA-256 (hex) of a file's bytes; `undefined` when `file` is a directory. */
 function hashFile(file: string): string | undefined {
@@ -172,18 +185,27 @@ function hashFile(file: string): string | undefined {
   }
   try {
     chunk ??= Buffer.allocUnsafeSlow(1 << 20);
-    const hash = createHash('sha256');
+    let hash: Hash | undefined;
+    let size = 0;
     for (;;) {
       let n: number;
       try {
-        n = fs.readSync(fd, chunk, 0, chunk.length, null);
+        n = fs.readSync(fd, chunk, size, chunk.length - size, null);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EISDIR') return undefined; // POSIX: a directory opens, reading fails
         throw e;
       }
-      if (n === 0) return hash.digest('hex');
-      hash.update(n === chunk.length ? chunk : chunk.subarray(0, n));
+      if (n === 0) break;
+      size += n;
+      if (size === chunk.length) {
+        // Larger than the buffer: hash it as it streams through.
+        (hash ??= createHash('sha256')).update(chunk);
+        size = 0;
+      }
     }
+    // A file that fit in the buffer (nearly all components): one-shot, no Hash object.
+    if (!hash) return oneShotSha256(chunk.subarray(0, size));
+    return hash.update(chunk.subarray(0, size)).digest('hex');
   } finally {
     fs.closeSync(fd);
   }
