@@ -119,7 +119,8 @@ if (require.main === module && process.argv[2] === '--write-code-cache') {
     const { main } = module.exports;
     const runs = [['validate', app], ['resolve', app, '-o', path.join(app, 'native.json')], ['resolve', app, '--platform', 'web', '-o', path.join(app, 'web.json')], ['--help'], ['resolve', '--help']];
     for (const argv of runs) if ((await main(argv, io)) !== 0) throw new Error('warm-up: loop ' + argv.join(' ') + ' failed');
-    fs.writeFileSync(file + '.cache', script.createCachedData());
+    fs.writeFileSync(file + '.cache.tmp', script.createCachedData());
+    fs.renameSync(file + '.cache.tmp', file + '.cache');
   })().catch((e) => {
     process.stderr.write(String(e && e.stack || e) + '\\n');
     process.exitCode = 1;
@@ -199,10 +200,15 @@ module.exports = { load, ids: Object.keys(defs) };
 })`;
 
 const out = path.join(dist, 'loop-bundle.js');
-fs.writeFileSync(out, body);
-fs.rmSync(out + '.cache', { force: true });
+// Each file is written aside and renamed into place: a `loop` running meanwhile sees the old or
+// the new file, never half of one (an old cache next to a new bundle is rejected by V8).
+const writeAtomic = (file, data) => {
+  fs.writeFileSync(file + '.tmp', data);
+  fs.renameSync(file + '.tmp', file);
+};
+writeAtomic(out, body);
 const stampNow = STAMP_FILES.map((f) => fs.statSync(path.join(dist, f), { throwIfNoEntry: false })?.mtimeMs ?? null);
-fs.writeFileSync(path.join(dist, 'loop.cjs'), LOADER.replace('__STAMP__', JSON.stringify(stampNow)));
+writeAtomic(path.join(dist, 'loop.cjs'), LOADER.replace('__STAMP__', JSON.stringify(stampNow)));
 
 // Code cache: a warm-up run in a child process (validate + resolve of a one-component app, the
 // commands' help), then V8's cached data of the bundle as it stands after that run.
