@@ -430,8 +430,10 @@ pub fn locate_with(
                 Some(Err(_)) | None => {
                     if matches!(trailer_err, PackError::BadMagic(_))
                         && len - image_end < HEADER_LEN as u64
-                        && read(image_end, (len - image_end) as usize)
-                            .is_some_and(|b| HEADER_MAGIC.starts_with(&b))
+                        && read(image_end, (len - image_end) as usize).is_some_and(|b| {
+                            let n = b.len().min(HEADER_MAGIC.len());
+                            b[..n] == HEADER_MAGIC[..n]
+                        })
                     {
                         return Err(PackError::Truncated(format!(
                             "only {} payload bytes follow the executable",

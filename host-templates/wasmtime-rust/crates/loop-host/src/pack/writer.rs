@@ -302,7 +302,19 @@ pub fn pack(opts: &PackOptions) -> Result<Packed> {
         );
     };
     let graph = Graph::load(&opts.graph)?;
-    let host = read(&opts.runtime, "the runtime host (--runtime)")?;
+    let host = std::fs::read(&opts.runtime).map_err(|e| {
+        let macos = if triple.ends_with("apple-darwin") {
+            " (a macOS runtime host cannot be linked on Linux: it needs Apple's macOS SDK and a Mach-O linker; build it on a Mac with `bash tools/setup/native-hosts.sh {name}` — `loop-host compile --target {triple}` still precompiles the code here)"
+                .replace("{name}", name)
+                .replace("{triple}", triple)
+        } else {
+            format!(" (build it with `bash tools/setup/native-hosts.sh {name}`)")
+        };
+        format_err!(
+            "--runtime {}: cannot read the runtime host for {name}: {e}{macos}",
+            opts.runtime.display()
+        )
+    })?;
     let host_len = check_runtime(&opts.runtime, &host, name, triple)?;
     let engine = target_engine(triple)?;
     let (json, files) = staged_graph(&graph, opts.bundle)?;
