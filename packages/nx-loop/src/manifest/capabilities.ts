@@ -103,6 +103,14 @@ export const CAPABILITIES: Readonly<Record<string, CapabilitySpec>> = {
 
 export const CAPABILITY_NAMES = Object.keys(CAPABILITIES).sort();
 
+/**
+ * A package a custom native host provides (`acme:greeting`): any `namespace:package` outside
+ * `loop:` and `wasi:`. Its only provider is "host", on native, and only a custom host
+ * (`[targets] native-host`) links it; trust gating treats it like a `loop:*` package.
+ */
+export const isHostPackage = (name: string): boolean => /^(?!loop:|wasi:)[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/.test(name);
+export const HOST_PROVIDER = 'host';
+
 /** Interfaces of the app's own package: every component may import them. */
 export const ALWAYS_ALLOWED = 'loop:app';
 

@@ -7,7 +7,10 @@ describe('spec/app.loop.schema.json', () => {
 
   it('names exactly the capabilities of the catalogue', () => {
     expect(Object.keys(schema.properties.capabilities.properties).sort()).toEqual(CAPABILITY_NAMES);
-    expect([...schema.definitions.capabilityName.enum].sort()).toEqual(CAPABILITY_NAMES);
+    expect([...schema.definitions.capabilityName.anyOf[0].enum].sort()).toEqual(CAPABILITY_NAMES);
+    // Anything else must be a package of a custom native host, never loop: or wasi:.
+    const host = new RegExp(schema.definitions.capabilityName.anyOf[1].pattern);
+    expect([host.test("acme:greeting"), host.test("loop:gpu"), host.test("wasi:http")]).toEqual([true, false, false]);
   });
 
   it('allows exactly the settings each capability reads', () => {

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from '../errors';
 import { fieldName, type Locator } from './locate';
+import { CAPABILITY_NAMES } from './capabilities';
 
 let compiled: ValidateFunction | undefined;
 
@@ -32,7 +33,7 @@ export function schemaAjv(standalone = false): Ajv {
   // Loaded on demand: a built Loop validates with the standalone code and never needs ajv's compiler.
   const AjvClass = (require('ajv') as typeof import('ajv')).default;
   const ajv = new AjvClass({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, code: { source: standalone } });
-  ajv.addVocabulary(['x-hint']);
+  ajv.addVocabulary(['x-hint', 'x-kind']);
   return ajv;
 }
 
@@ -60,10 +61,13 @@ function collapse(errors: ErrorObject[]): ErrorObject[] {
   const unions = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
   // A bad property name is reported twice (the inner pattern and propertyNames): keep the latter.
   errors = errors.filter((e) => (e as ErrorObject & { propertyName?: string }).propertyName === undefined);
-  const kept = errors.filter(
-    (e) =>
-      // Branch errors of a union sit at or below its place; the union's own line replaces them.
-      !unions.some((u) => u !== e && (e.instancePath === u.instancePath || e.instancePath.startsWith(u.instancePath + '/'))),
+  const below = (e: ErrorObject, u: ErrorObject) => e.instancePath.startsWith(u.instancePath + '/');
+  const kept = errors.filter((e) =>
+    unions.includes(e)
+      ? // A union inside another (a capability name among "*" or names) yields to the outer one.
+        !unions.some((u) => u !== e && (below(e, u) || (e.instancePath === u.instancePath && u.schemaPath.length < e.schemaPath.length)))
+      : // Branch errors of a union sit at or below its place; the union's own line replaces them.
+        !unions.some((u) => e.instancePath === u.instancePath || below(e, u)),
   );
   // One diagnostic per (place, keyword): enum failures inside arrays etc. can repeat.
   const seen = new Set<string>();
@@ -84,6 +88,9 @@ function segments(instancePath: string): (string | number)[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
+
+/** Where a capability name is expected (the catalogue, or a custom native host's package). */
+const CAPABILITY_HINT = `a capability package: ${CAPABILITY_NAMES.join(', ')}, or a package a custom native host provides ("<namespace>:<package>")`;
 
 const show = (v: unknown) => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
 const typeName = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'table' : typeof v);
@@ -144,9 +151,11 @@ function toDiagnostic(e: ErrorObject, loc: Locator): Diagnostic {
     case 'oneOf':
     case 'anyOf':
       message = `${show(e.data)} is not a valid value here`;
-      if (parent.$ref === '#/definitions/capabilityName' || (parent.anyOf && JSON.stringify(parent.anyOf).includes('capabilityName'))) {
+      if (parent['x-kind'] === 'capability') {
         message = `unknown capability ${show(e.data)}`;
-        hint = 'use "*" or a capability package: loop:log, loop:fs, loop:http, loop:clock, loop:random, loop:kv, loop:plugin, loop:process, loop:dom, loop:ui, loop:gfx, loop:input, loop:window';
+      } else if (parent.$ref === '#/definitions/capabilityName' || (parent.anyOf && JSON.stringify(parent.anyOf).includes('capabilityName'))) {
+        message = `unknown capability ${show(e.data)}`;
+        hint = `use "*" or ${CAPABILITY_HINT}`;
       }
       break;
     case 'minimum':

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from '../errors';
-import { CAPABILITIES, CAPABILITY_NAMES, DEFAULT_TRUST, PLATFORMS, type Platform } from './capabilities';
+import { CAPABILITIES, CAPABILITY_NAMES, DEFAULT_TRUST, HOST_PROVIDER, isHostPackage, PLATFORMS, type Platform } from './capabilities';
 import { fieldName, type Locator } from './locate';
 import { COMPONENT_MARKER } from './component-marker';
 
@@ -41,10 +41,10 @@ export function checkSemantics(data: unknown, manifestFile: string, where: { rea
   const checkGrants = (where: (string | number)[], trustName: string, caps: unknown) => {
     const allow = trust.get(trustName);
     strings(caps).forEach((cap, i) => {
-      if (!CAPABILITIES[cap]) return; // the schema reports unknown names
+      if (!CAPABILITIES[cap] && !isHostPackage(cap)) return; // the schema reports unknown names
       if (allow && !allows(allow, cap)) {
         err('LOOP204', [...where, 'capabilities', i], `"${cap}" is granted, but trust class "${trustName}" does not allow it`, `remove "${cap}", give this a trust class that allows it, or add it to [trust.${trustName}].allow`);
-      } else if (CAPABILITIES[cap] && !granted.has(cap)) {
+      } else if (!granted.has(cap)) {
         err('LOOP205', [...where, 'capabilities', i], `"${cap}" is requested but the app does not configure it`, `add a [capabilities."${cap}"] table (with its provider and settings)`);
       }
     });
@@ -77,6 +77,14 @@ export function checkSemantics(data: unknown, manifestFile: string, where: { rea
 
   // A custom native host is a project scaffolded by `loop host new --template native-wasmtime`.
   const host = isObj(data.targets) ? data.targets['native-host'] : undefined;
+  // Its own packages exist only where it runs: natively, with the host named.
+  for (const cap of Object.keys(isObj(data.capabilities) ? data.capabilities : {}).filter(isHostPackage)) {
+    if (typeof host !== 'string' || !host) {
+      err('LOOP219', ['capabilities', cap], `"${cap}" is not a Loop capability, so a custom native host must provide it, but the app names none`, 'add [targets] native-host = "<dir of a host made by `loop host new --template native-wasmtime`>" (it implements the package), or remove this table', 'key');
+    } else if (targetedPlatforms(data).includes('web')) {
+      err('LOOP219', ['capabilities', cap], `"${cap}" is provided by the custom native host only, but the app also targets the web`, 'limit the app to native: [targets] native = ["linux-x64", …] and no [targets.web] table', 'key');
+    }
+  }
   if (typeof host === 'string' && host) {
     const marker = path.join(path.resolve(baseDir, host), 'loop.host.json');
     let template: unknown;
@@ -207,7 +215,7 @@ export function targetedPlatforms(data: Obj): Platform[] {
   if (!isObj(data.targets)) return [...PLATFORMS];
   const t = data.targets;
   const out: Platform[] = [];
-  if (Array.isArray(t.native) && t.native.length) out.push('native');
+  if ((Array.isArray(t.native) && t.native.length) || typeof t['native-host'] === 'string') out.push('native');
   if (isObj(t.web)) out.push('web');
   return out.length ? out : [...PLATFORMS];
 }
@@ -218,6 +226,7 @@ export function targetedPlatforms(data: Obj): Platform[] {
  * capability does not exist on the platform (loop:process on the web).
  */
 export function pickProvider(cap: string, decl: unknown, platform: Platform): string | undefined {
+  if (isHostPackage(cap)) return platform === 'native' ? HOST_PROVIDER : undefined;
   const known = CAPABILITIES[cap]?.providers[platform] ?? [];
   if (!known.length) return undefined;
   const choice = isObj(decl) ? decl.provider : undefined;
@@ -243,6 +252,6 @@ export const allows = (allow: readonly string[], cap: string) => allow.includes(
 /** Capabilities the app makes available: the ambient ones plus every configured one. */
 export function grantedCapabilities(data: Obj): Set<string> {
   const out = new Set(CAPABILITY_NAMES.filter((c) => CAPABILITIES[c].ambient));
-  if (isObj(data.capabilities)) for (const c of Object.keys(data.capabilities)) if (CAPABILITIES[c]) out.add(c);
+  if (isObj(data.capabilities)) for (const c of Object.keys(data.capabilities)) if (CAPABILITIES[c] || isHostPackage(c)) out.add(c);
   return out;
 }

@@ -141,4 +141,47 @@ describe('resolveApp', () => {
     const g = resolveApp(path.join(dir, 'app2'), { platform: 'native' });
     expect(g.components[0].path).toBe('../proj/dist/proj.wasm');
   });
+
+  it("grants a custom native host's own package like a Loop capability, natively only", () => {
+    write('host/loop.host.json', JSON.stringify({ template: 'native-wasmtime', app: '../app' }));
+    write(
+      'app/app.loop.toml',
+      `[app]
+name = "demo"
+entry = "main"
+
+[components.main]
+source = "../c/core.wat"
+capabilities = ["loop:log", "acme:greeting"]
+
+[components.other]
+source = "../c/basic.wat"
+
+[capabilities."acme:greeting"]
+provider = "host"
+greeting = "hello"
+
+[trust.untrusted]
+allow = ["loop:log", "acme:greeting"]
+
+[targets]
+native-host = "../host"
+`,
+    );
+    const g = resolveApp(path.join(dir, 'app'), { platform: 'native' });
+    expect(g.capabilities['acme:greeting']).toEqual({ provider: 'host', greeting: 'hello' });
+    expect(g.components.find((c) => c.name === 'main')!.allow).toEqual(['loop:app', 'acme:greeting', 'loop:log']);
+    expect(g.trust.untrusted.allow).toEqual(['acme:greeting', 'loop:log']);
+    expect(g.trust.trusted.allow).toContain('acme:greeting');
+
+    // Without the host, or when the app also targets the web, the package has no provider.
+    const toml = fs.readFileSync(path.join(dir, 'app/app.loop.toml'), 'utf8');
+    write('app/app.loop.toml', toml.replace('native-host = "../host"\n', 'native = ["linux-x64"]\n'));
+    expect(errorsOf(() => resolveApp(path.join(dir, 'app'), { platform: 'native' }))).toMatch(/error\[LOOP219\] capabilities\."acme:greeting": .*names none[\s\S]*hint: add \[targets\] native-host/);
+    write('app/app.loop.toml', toml.replace('native-host = "../host"\n', 'native-host = "../host"\nweb = {}\n'));
+    expect(errorsOf(() => resolveApp(path.join(dir, 'app'), { platform: 'native' }))).toMatch(/LOOP219.*also targets the web/);
+    // A wasi: or unknown loop: name is still an unknown capability.
+    write('app/app.loop.toml', toml.replace('"acme:greeting"]\n\n[components.other]', '"wasi:greeting"]\n\n[components.other]'));
+    expect(errorsOf(() => resolveApp(path.join(dir, 'app'), { platform: 'native' }))).toMatch(/LOOP103\] components\.main\.capabilities\[1\]: unknown capability "wasi:greeting"/);
+  });
 });

@@ -6,7 +6,7 @@ import { createHash, hash as cryptoHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LoopError, type Diagnostic } from '../errors';
-import { ALWAYS_ALLOWED, CAPABILITIES, CAPABILITY_NAMES, DEFAULT_LIMITS, type Platform } from '../manifest/capabilities';
+import { ALWAYS_ALLOWED, CAPABILITIES, CAPABILITY_NAMES, DEFAULT_LIMITS, isHostPackage, type Platform } from '../manifest/capabilities';
 import { readComponentProject } from '../manifest/component-marker';
 import { checkManifest, readManifest, type LoadedManifest } from '../manifest/load';
 import { allows, grantedCapabilities, pickProvider, trustClasses } from '../manifest/semantics';
@@ -74,7 +74,7 @@ export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: Resol
   const rel = (abs: string) =>
     (abs.startsWith(below) && !abs.includes(`${path.sep}.`) ? abs.slice(below.length) : path.relative(outDir, abs)).split(path.sep).join('/') || '.';
   const platform = opts.platform;
-  const onPlatform = (cap: string) => CAPABILITIES[cap].providers[platform].length > 0;
+  const onPlatform = (cap: string) => (isHostPackage(cap) ? platform === 'native' : CAPABILITIES[cap].providers[platform].length > 0);
 
   const granted = [...grantedCapabilities(m as unknown as Record<string, unknown>)].filter(onPlatform);
   const trust = trustClasses(m as unknown as Record<string, unknown>);
@@ -128,7 +128,7 @@ export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: Resol
   // initialise (its first use costs ~10 ms of a cold process).
   for (const [name, allow] of [...trust.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     trustOut[name] = {
-      allow: allow.includes('*') ? [...CAPABILITY_NAMES] : [...allow].sort(),
+      allow: allow.includes('*') ? [...CAPABILITY_NAMES, ...granted.filter(isHostPackage)].sort() : [...allow].sort(),
       keys: [...(m.trust?.[name]?.keys ?? [])],
       unsigned: m.trust?.[name]?.unsigned ?? 'refuse',
     };
