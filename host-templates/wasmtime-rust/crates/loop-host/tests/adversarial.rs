@@ -66,13 +66,23 @@ fn plugin_replaced_by_garbage_mid_run_keeps_the_previous_version_serving() {
         }
     };
     wait_for("plugin 'p' loaded");
-    // Garbage: bytes that are not WebAssembly at all, then a truncated component.
-    replace(&p, b"\x7fELF garbage, not a component");
-    let line = wait_for("keeping the previous version");
+    // Garbage: bytes that are not WebAssembly at all. The watcher starts right after the first
+    // scan, so the replacement is repeated until the host reports it (no timing assumption).
+    let garbage = b"\x7fELF garbage, not a component";
+    let line = loop {
+        replace(&p, garbage);
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(line) if line.contains("keeping the previous version") => break line,
+            Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(e) => panic!("the host's stderr closed: {e}"),
+        }
+    };
     assert!(
         line.contains("plugins/p.wasm") && line.contains("plugin 'p'"),
         "{line}"
     );
+    // Let the reports of repeated replacements come in, then a truncated component.
+    while rx.recv_timeout(Duration::from_millis(500)).is_ok() {}
     let full = plugin("p", "1.5.0", Behavior::Reply("v1.5"));
     replace(&p, &full[..full.len() / 2]);
     let line = wait_for("keeping the previous version");
