@@ -14,6 +14,11 @@
 //!   (hot swap, as `loop-host run`), reloads on SIGHUP and runs the entry with the process
 //!   arguments.
 //!
+//! - [`Settings`]: the package's table in the app's graph without `provider` (from the
+//!   manifest's `[capabilities."acme:greeting"] greeting = "hello"`). A host function reads them
+//!   from the caller's store ([`StoreState::host_settings`]); [`check_settings`] registers a check
+//!   that runs when a graph is loaded, so a bad setting stops the app before anything runs.
+//!
 //! Host interfaces are registered per process, before the app is loaded.
 
 use crate::app::{App, RunOptions};
@@ -30,8 +35,10 @@ use wasmtime::{Result, bail, format_err};
 pub const HOST_PROVIDER: &str = "host";
 
 type AddToLinker = dyn Fn(&mut Linker<StoreState>) -> Result<()> + Send + Sync;
+type CheckSettings = dyn Fn(&Settings) -> Result<()> + Send + Sync;
 
 static INTERFACES: RwLock<BTreeMap<String, Arc<AddToLinker>>> = RwLock::new(BTreeMap::new());
+static CHECKS: RwLock<BTreeMap<String, Arc<CheckSettings>>> = RwLock::new(BTreeMap::new());
 
 /// Files served from memory instead of the file system (an embedded app's graph and components).
 static FILES: RwLock<BTreeMap<PathBuf, &'static [u8]>> = RwLock::new(BTreeMap::new());
@@ -73,6 +80,108 @@ where
     }
     map.insert(package.to_string(), Arc::new(add));
     Ok(())
+}
+
+/// The settings an app gives a provided package: its `capabilities."ns:pkg"` table of the
+/// resolved graph without `provider`, e.g. `{ "greeting": "hello" }` from the manifest's
+/// `[capabilities."acme:greeting"] provider = "host"  greeting = "hello"`. Values are JSON
+/// (strings, numbers, booleans, arrays).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    values: BTreeMap<String, serde_json::Value>,
+}
+
+impl Settings {
+    pub fn new(values: BTreeMap<String, serde_json::Value>) -> Settings {
+        Settings { values }
+    }
+    /// The value of `key`, if the app set it.
+    pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
+        self.values.get(key)
+    }
+    /// The value of `key` when it is a string.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(|v| v.as_str())
+    }
+    /// For a [`check_settings`] check: the string value of `key` (None when not set), or an
+    /// error naming the key when it has another type.
+    pub fn string(&self, key: &str) -> Result<Option<&str>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s)),
+            Some(v) => bail!("{key} is {v}, expected a string"),
+        }
+    }
+    /// The keys the app set, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// The settings of every provided package an app's graph configures, by package.
+pub type HostSettings = BTreeMap<String, Settings>;
+
+fn no_settings() -> &'static Settings {
+    static EMPTY: OnceLock<Settings> = OnceLock::new();
+    EMPTY.get_or_init(Settings::default)
+}
+
+impl StoreState {
+    /// The app's settings of the provided package `package` (`ns:pkg`), for a host function of
+    /// that package: e.g. `self.host_settings("acme:greeting").str("greeting")`. Empty when the
+    /// graph sets none.
+    pub fn host_settings(&self, package: &str) -> &Settings {
+        self.providers
+            .host
+            .get(package)
+            .unwrap_or_else(|| no_settings())
+    }
+}
+
+/// Registers a check of a provided package's settings, run whenever a graph that configures the
+/// package is loaded (and reloaded): an error stops the load, reported as
+/// `<graph>: capabilities."ns:pkg": <error>`. The package must be provided first.
+pub fn check_settings<F>(package: &str, check: F) -> Result<()>
+where
+    F: Fn(&Settings) -> Result<()> + Send + Sync + 'static,
+{
+    if !provides(package) {
+        bail!(
+            "cannot check the settings of '{package}': provide the package first (embed::provide)"
+        );
+    }
+    CHECKS
+        .write()
+        .unwrap()
+        .insert(package.to_string(), Arc::new(check));
+    Ok(())
+}
+
+/// The settings of the provided packages `graph` configures, each checked by its
+/// [`check_settings`] check (called by `Providers::from_graph`).
+pub(crate) fn host_settings(graph: &crate::graph::Graph) -> Result<HostSettings> {
+    let mut out = HostSettings::new();
+    for (package, spec) in &graph.capabilities {
+        if !provides(package) {
+            continue;
+        }
+        let settings = Settings::new(spec.extra.clone());
+        let check = CHECKS.read().unwrap().get(package).cloned();
+        if let Some(check) = check {
+            check(&settings).map_err(|e| {
+                format_err!(
+                    "{}: capabilities.\"{package}\": {}",
+                    graph.file.display(),
+                    crate::one_line(&e)
+                )
+            })?;
+        }
+        out.insert(package.clone(), settings);
+    }
+    Ok(out)
 }
 
 /// True when an embedder provides the package `ns:pkg`.

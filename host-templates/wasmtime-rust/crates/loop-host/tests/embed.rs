@@ -60,7 +60,9 @@ fn caller() -> Vec<u8> {
         .unwrap()
 }
 
-/// Provides `test:names` once per test process: `whoami` answers "I am <caller's name>".
+/// Provides `test:names` once per test process: `whoami` answers "<prefix> <caller's name>",
+/// where the prefix is the app's `prefix` setting of the package (default "I am"), which must be
+/// a string when set.
 fn provide_names() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -68,9 +70,19 @@ fn provide_names() {
             linker.instance("test:names/names@0.1.0")?.func_wrap(
                 "whoami",
                 |store: StoreContextMut<'_, StoreState>, (): ()| {
-                    Ok((format!("I am {}", store.data().name),))
+                    let s = store.data();
+                    let prefix = s
+                        .host_settings("test:names")
+                        .str("prefix")
+                        .unwrap_or("I am");
+                    Ok((format!("{prefix} {}", s.name),))
                 },
             )
+        })
+        .unwrap();
+        embed::check_settings("test:names", |settings| {
+            settings.string("prefix")?;
+            Ok(())
         })
         .unwrap();
     });
@@ -206,4 +218,57 @@ fn the_plugin_directory_of_an_embedded_app_is_the_app_dirs_and_is_scanned() {
     assert_eq!(file, dir.join(".loop/app.loop.json"));
     assert!(!file.exists());
     App::load_graph(runtime(), &file).unwrap();
+}
+
+#[test]
+fn the_apps_settings_of_a_provided_package_reach_its_host_functions_and_are_checked_at_load() {
+    provide_names();
+    let dir = tmpdir("embed-settings");
+    let caps = |prefix: serde_json::Value| {
+        json!({ "capabilities": {
+            "loop:log": { "provider": "jsonl", "path": "../logs/app.jsonl" },
+            "test:names": { "provider": "host", "prefix": prefix }
+        } })
+    };
+    let allow = ["loop:app", "loop:log", "test:names"];
+    let app = embedded(&allow, caps(json!("Hello from")))
+        .load(runtime(), &dir)
+        .unwrap();
+    let code = app
+        .run(&RunOptions {
+            argv0: "caller".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(code, 0);
+    assert_eq!(log_lines(&dir), vec!["Hello from caller".to_string()]);
+
+    // A setting the provider's check refuses stops the load, naming the graph, package and key.
+    let err = embedded(&allow, caps(json!(3)))
+        .load(runtime(), &dir)
+        .err()
+        .expect("refused");
+    let msg = loop_host::one_line(&err);
+    assert!(
+        msg.contains("app.loop.json: capabilities.\"test:names\": prefix is 3, expected a string"),
+        "{msg}"
+    );
+
+    // The settings as the API gives them: the table without `provider`.
+    let s = embed::Settings::new(
+        [
+            ("prefix".to_string(), json!("x")),
+            ("n".to_string(), json!(2)),
+        ]
+        .into(),
+    );
+    assert_eq!(s.keys().collect::<Vec<_>>(), vec!["n", "prefix"]);
+    assert_eq!(
+        (s.str("prefix"), s.str("n"), s.get("n")),
+        (Some("x"), None, Some(&json!(2)))
+    );
+    assert!(s.string("n").is_err() && s.string("none").unwrap().is_none());
+    // A check needs the package provided first.
+    let e = embed::check_settings("test:nobody", |_| Ok(())).unwrap_err();
+    assert!(e.to_string().contains("provide the package first"), "{e}");
 }

@@ -27,6 +27,8 @@ pub struct Providers {
     /// `loop:process` `allow`: programs that may be run (`None`: any).
     pub process_allow: Option<Vec<String>>,
     pub base_dir: PathBuf,
+    /// Settings of the packages the embedding host crate provides (`embed::provide`), by package.
+    pub host: crate::embed::HostSettings,
 }
 
 impl Providers {
@@ -77,6 +79,7 @@ impl Providers {
             http,
             process_allow,
             base_dir: graph.base_dir.clone(),
+            host: crate::embed::host_settings(graph)?,
         })
     }
 
@@ -94,6 +97,7 @@ impl Providers {
             http: Arc::new(http::OriginPolicy::deny_all()),
             process_allow: None,
             base_dir: PathBuf::from("."),
+            host: Default::default(),
         })
     }
 }
