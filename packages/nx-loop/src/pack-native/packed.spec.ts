@@ -189,7 +189,7 @@ describe('other targets', () => {
     const r = await run(LOOP, ['pack', 'native', app, '--target', 'linux-arm64', '-o', out]);
     expect(r.status, r.stderr).toBe(0);
     const dir = install({ 'hello-app': path.join(out, 'linux-arm64/hello-app') });
-    const q = await run('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', path.join(dir, 'hello-app')], { cwd: tmp('loop-empty-cwd-'), env: { PATH: '/nonexistent' } });
+    const q = await run('/usr/bin/qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', path.join(dir, 'hello-app')], { cwd: tmp('loop-empty-cwd-'), env: { PATH: '/nonexistent' } });
     expect(q.stdout).toBe(expected.stdout);
     expect(q.status).toBe(0);
   }, 600_000);
@@ -201,7 +201,7 @@ describe('other targets', () => {
     expect(spawnSync('unzip', ['-t', path.join(out, 'hello-app-windows-x64.zip')], { encoding: 'utf8' }).stdout).toContain('No errors detected');
     const dir = install({ 'hello-app.exe': path.join(out, 'windows-x64/hello-app.exe') });
     const prefix = tmp('loop-wine-');
-    const w = await run('wine', [path.join(dir, 'hello-app.exe')], { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: prefix, WINEPREFIX: path.join(prefix, 'wine'), WINEDEBUG: '-all' } });
+    const w = await run('/usr/bin/wine', [path.join(dir, 'hello-app.exe')], { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: prefix, WINEPREFIX: path.join(prefix, 'wine'), WINEDEBUG: '-all' } });
     expect(w.stdout.replace(/\r\n/g, '\n')).toBe(expected.stdout);
     expect(w.status).toBe(0);
   }, 600_000);

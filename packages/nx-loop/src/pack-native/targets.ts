@@ -114,7 +114,7 @@ export function macosMissing(t: NativeTarget, p: string, precompiled = false): L
     file: p,
     message:
       `no runtime host for ${t.name} (${t.triple}), and this machine cannot build one: linking a macOS executable needs ` +
-      `the Apple macOS SDK (libSystem and the CoreServices framework the plugin watcher links) and a Mach-O linker (Xcode's ld64, ` +
+      `the Apple macOS SDK (libSystem and the system frameworks, from Xcode's command line tools) and a Mach-O linker (Xcode's ld64, ` +
       `or cargo-zigbuild with SDKROOT pointing at an unpacked MacOSX SDK) — neither is on this machine` +
       (precompiled ? `. The code for ${t.triple} was still precompiled (loop-host compile --target ${t.triple})` : ''),
     hint:
