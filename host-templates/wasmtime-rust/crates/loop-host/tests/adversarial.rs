@@ -19,6 +19,16 @@ fn replace(path: &std::path::Path, bytes: &[u8]) {
     std::fs::rename(&tmp, path).unwrap();
 }
 
+struct KillOnDrop(std::process::Child);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 #[test]
 fn plugin_replaced_by_garbage_mid_run_keeps_the_previous_version_serving() {
     let dir = tmpdir("adv-garbage");
@@ -37,13 +47,16 @@ fn plugin_replaced_by_garbage_mid_run_keeps_the_previous_version_serving() {
         json!({ "plugins": { "dir": "plugins", "trust": "untrusted", "allow": ["loop:app", "loop:log"],
                               "limits": { "deadline-ms": 5000, "memory-mb": 64 } } }),
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_loop-host"))
+    let child = Command::new(env!("CARGO_BIN_EXE_loop-host"))
         .args(["run", g.to_str().unwrap()])
         .env("LOOP_NO_CODE_CACHE", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // The host runs until its core stops: kill it if the test fails before that.
+    let mut child = KillOnDrop(child);
+    let child = &mut child.0;
     // stderr lines as they come, so the test waits for the host's own report.
     let (tx, rx) = mpsc::channel::<String>();
     let stderr = child.stderr.take().unwrap();
