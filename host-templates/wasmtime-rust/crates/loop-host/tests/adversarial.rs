@@ -116,6 +116,10 @@ fn plugin_replaced_by_garbage_mid_run_keeps_the_previous_version_serving() {
     let err = reader.join().unwrap();
     // The core stops at the first failed call: exit 0 means no call failed during the garbage.
     assert_eq!(status.code(), Some(0), "stderr: {err}");
-    assert_eq!(out, "[core] info: stopped after the swap\n");
-    assert!(err.contains("plugin 'p' swapped to version 2.0.0"), "{err}");
+    // "stop" came from version 2.0.0 (the host's own "swapped" line may be cut short when the
+    // core stops and the process exits while the watcher thread prints it).
+    assert_eq!(
+        out, "[core] info: stopped after the swap\n",
+        "stderr: {err}"
+    );
 }
