@@ -19,7 +19,8 @@ node_modules/.bin/nx run-many -t build-component --outputStyle=static >"$results
 
 echo
 echo "==> vitest"
-node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json" || status=1
+# The fast-check fuzzers run LOOP_FUZZ_SECONDS each (6 properties: 60 s in all).
+LOOP_FUZZ_SECONDS="${LOOP_FUZZ_SECONDS:-10}" node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json" || status=1
 if [ -f "$results/vitest.json" ]; then
   read -r p f < <(node -e '
     const r = require(process.argv[1]);
@@ -32,8 +33,8 @@ else
 fi
 
 # Cargo workspaces whose tests run on the host (guest crates build for wasm and are
-# exercised through the hosts instead).
-for ws in host-templates/wasmtime-rust; do
+# exercised through the hosts instead). fuzz/: the payload reader over mutated input, 60 s.
+for ws in host-templates/wasmtime-rust host-templates/wasmtime-rust/fuzz; do
   [ -f "$ws/Cargo.toml" ] || continue
   echo
   echo "==> cargo test ($ws)"
