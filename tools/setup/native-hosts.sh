@@ -58,6 +58,27 @@ need_debs() {
   fi
 }
 
+# Wine 8 (Debian 12) lacks bcryptprimitives.dll, whose ProcessPrng Rust's std (1.78+) and
+# getrandom import on Windows (every Windows 10+ has it). For running windows-x64 hosts under
+# wine only: a 1-function stand-in (over BCryptGenRandom) to copy into a wine prefix's system32.
+# The packed executables themselves are unchanged.
+wine_shim() {
+  local dir="$HOSTS/windows-x64/wine" dll
+  dll="$dir/bcryptprimitives.dll"
+  [ -f "$dll" ] && return 0
+  command -v x86_64-w64-mingw32-gcc >/dev/null || return 0
+  mkdir -p "$dir"
+  cat >"$dir/bcryptprimitives.c" <<'C'
+#include <windows.h>
+#include <bcrypt.h>
+BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T len) {
+    return BCryptGenRandom(NULL, data, (ULONG)len, BCRYPT_USE_SYSTEM_PREFERRED_RNG) >= 0;
+}
+C
+  x86_64-w64-mingw32-gcc -O2 -shared -o "$dll" "$dir/bcryptprimitives.c" -lbcrypt -Wl,--kill-at
+  say "windows-x64: wine stand-in for bcryptprimitives.dll at $dll"
+}
+
 build_one() {
   local name="$1" triple exe="" cross=0
   case "$name" in
@@ -90,6 +111,7 @@ build_one() {
   fi
   local want
   want="$(sources_hash) $triple $rustc_v"
+  [ "$name" = windows-x64 ] && wine_shim
   if [ -x "$out" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     say "$name: up to date ($out)"
     return 0

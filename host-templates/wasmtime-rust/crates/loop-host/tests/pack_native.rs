@@ -369,6 +369,26 @@ fn linux_arm64_single_file_runs_under_qemu_like_loop_run() {
     assert!(o.stderr.contains("checksum"), "{}", o.stderr);
 }
 
+/// The test's wine prefix (cached), with the stand-in for bcryptprimitives.dll that wine 8
+/// lacks (tools/setup/native-hosts.sh builds it; real Windows 10+ ships the DLL).
+fn prepare_wine_prefix() {
+    let prefix = cache_root().join("wineprefix");
+    let system32 = prefix.join("drive_c/windows/system32");
+    if !system32.is_dir() {
+        let _ = Command::new("wine")
+            .args(["cmd", "/c", "exit"])
+            .env("WINEPREFIX", &prefix)
+            .env("WINEDEBUG", "-all")
+            .stdin(Stdio::null())
+            .output();
+    }
+    let dll = system32.join("bcryptprimitives.dll");
+    let shim = cache_root().join("hosts/windows-x64/wine/bcryptprimitives.dll");
+    if !dll.is_file() && shim.is_file() {
+        std::fs::copy(&shim, &dll).unwrap();
+    }
+}
+
 #[test]
 fn windows_x64_single_file_runs_under_wine_like_loop_run() {
     let Some(runtime) = runtime_host("windows-x64") else { return };
@@ -376,6 +396,7 @@ fn windows_x64_single_file_runs_under_wine_like_loop_run() {
         eprintln!("SKIP windows-x64: no wine (apt-get install wine)");
         return;
     }
+    prepare_wine_prefix();
     let Some(app) = example_app() else { return };
     let want = reference(&app);
     let out = tmpdir("pack-out").join("hello-app.exe");
@@ -458,4 +479,55 @@ fn bundle_plugins_hot_swap_with_precompiled_code_on_the_runtime_only_host() {
     assert!(err.contains("loop-host compile --target x86_64-unknown-linux-gnu --out-dir"), "{err}");
     assert!(err.contains("keeping the previous version"), "{err}");
     assert!(err.contains("plugin 'p' swapped to version 2.0.0"), "{err}");
+}
+
+/// A component of a trust class with keys keeps its WebAssembly in the payload, and the packed
+/// runtime-only host verifies its signature at start exactly as the dev host does; a component
+/// without keys is packed as precompiled code only.
+#[test]
+fn signed_components_are_verified_by_the_packed_host() {
+    let Some(runtime) = runtime_host("linux-x64") else { return };
+    const SEED: [u8; 32] = [7; 32];
+    let key = loop_host::signature::public_key_of(&SEED).to_string();
+    let dir = tmpdir("pack-signed");
+    let signed = loop_host::signature::sign(&failing_core("signed core ran"), &SEED).unwrap();
+    write(&dir, "core.wasm", &signed);
+    write(&dir, "plugins/p.wasm", &plugin("p", "1.0.0", Behavior::Reply("v1")));
+    let g = graph(
+        &dir,
+        "core",
+        json!([{ "name": "core", "class": "core", "trust": "trusted", "path": "core.wasm",
+                 "allow": ["loop:app", "loop:log"] }]),
+        json!({ "trust": { "trusted": { "allow": ["*"], "keys": [key] } },
+                "plugins": { "dir": "plugins", "trust": "untrusted", "allow": ["loop:app"] } }),
+    );
+    let mut dev = Command::new(env!("CARGO_BIN_EXE_loop-host"));
+    dev.arg("run").arg(&g).env("LOOP_QUIET", "1");
+    let want = run(dev, "dev host");
+    assert_eq!(want.code, 1);
+    assert!(want.stderr.contains("component 'core' failed: signed core ran"), "{}", want.stderr);
+
+    let out = tmpdir("pack-signed-out").join("signed-app");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_loop-host"));
+    cmd.args(["pack", "--target", "linux-x64", "--runtime"])
+        .arg(&runtime)
+        .arg("--graph")
+        .arg(&g)
+        .arg("--out")
+        .arg(&out);
+    let o = run(cmd, "pack");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let bytes = std::fs::read(&out).unwrap();
+    let payload = loop_host::pack::read_packed(&bytes).unwrap();
+    let core = payload.index.components.iter().find(|c| c.path == "components/core.wasm").unwrap();
+    assert!(core.wasm, "the signed component's wasm is packed");
+    assert_eq!(payload.entry("components/core.wasm").unwrap(), &signed[..]);
+    let p = payload.index.components.iter().find(|c| c.path == "plugins/p.wasm").unwrap();
+    assert!(!p.wasm, "an unkeyed plugin is packed as code only");
+    assert!(payload.entry("plugins/p.wasm").is_none());
+
+    let got = run_packed(&[], &out, true);
+    assert_eq!(got.code, want.code, "{}", got.stderr);
+    assert_eq!(got.stdout, want.stdout);
+    assert_eq!(got.stderr, want.stderr);
 }
