@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic, isLoopError } from '../errors';
 import { findHostBinary } from '../host';
 import { generateKeyPair } from '../signing/keys';
@@ -15,7 +15,17 @@ import { parseTargets, requireRuntimeHost, runtimeHostPath, TARGETS } from './ta
 
 const REPO = path.resolve(__dirname, '../../../..');
 const LOOP = path.join(REPO, 'node_modules/.bin/loop');
-const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+const made: string[] = [];
+/** A temp dir, removed after the file's tests (packed apps are ~100 MB each). */
+const tmp = (p: string) => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), p));
+  made.push(d);
+  return d;
+};
+
+afterAll(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 function errorText(fn: () => unknown): string {
   try {

@@ -19,7 +19,13 @@ import packNativeExecutor from '../executors/pack-native/executor';
 import { parseTargets, runtimeHostPath } from './targets';
 
 const LOOP = path.join(REPO, 'node_modules/.bin/loop');
-const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+const made: string[] = [];
+/** A temp dir, removed after the file's tests (packed apps are ~100 MB each). */
+const tmp = (p: string) => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), p));
+  made.push(d);
+  return d;
+};
 
 interface Ran {
   status: number | null;
@@ -88,7 +94,10 @@ beforeAll(async () => {
   expect(expected.status).toBe(0);
   expect(expected.stdout.trim().split('\n')).toEqual(EXPECTED_LINES);
 });
-afterAll(() => data?.close());
+afterAll(async () => {
+  await data?.close();
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 /** A directory a user would have: the executable (or the unpacked bundle) and the app's data/. */
 function install(files: Record<string, string>): string {
