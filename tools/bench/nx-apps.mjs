@@ -67,10 +67,8 @@ function nx(ws, args) {
   return { ms, tasks: tasks.length, hits };
 }
 
-/** Generated apps live in scale/, which the repository's .gitignore hides from Nx: un-hide them in a throwaway clone. */
+/** The generated apps (scale/ is git-ignored, and .nxignore un-hides it for Nx). */
 function withApps(ws) {
-  const ignore = join(ws, '.gitignore');
-  writeFileSync(ignore, readFileSync(ignore, 'utf8').replace(/^\/scale\/$/m, ''));
   generateApps(ws, APPS);
 }
 
