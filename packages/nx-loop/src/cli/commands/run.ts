@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LoopError } from '../../errors';
 import { HostError, runHost, type HostProfile } from '../../host';
+import { nativeHostOfApp, runCustomHost, type CustomHost } from '../../host/custom';
 import { manifestPath } from '../../manifest/load';
 import { graphJson, resolveApp } from '../../resolve/resolve';
 import type { Command } from '../command';
@@ -21,7 +22,9 @@ export const run: Command = {
     'runs like `wasmtime run` (a WASI 0.2 wasi:cli/run command gets ARGS, stdin, stdout, stderr,\n' +
     'the environment given with --env and the directories given with --dir; its exit code is\n' +
     "loop's). The host binary is ${LOOP_CACHE_DIR:-~/.cache/loop}/target/<debug|release>/loop-host,\n" +
-    'built on demand from host-templates/wasmtime-rust (LOOP_HOST_BIN overrides it).\n\n' +
+    'built on demand from host-templates/wasmtime-rust (LOOP_HOST_BIN overrides it).\n' +
+    'An app whose manifest names a custom host ([targets] native-host) runs in that host instead:\n' +
+    'built with its scripts/build.mjs when it or the app changed, run with LOOP_APP_DIR=<app dir>.\n\n' +
     'Examples:\n  loop run examples/apps/hello\n  loop run examples/apps/hello --profile fancy\n  loop run hello.wasm --dir data::/data --env NAME=x -- --read /data/a.txt',
   options: {
     dir: { type: 'string', multiple: true, description: 'give a WASI command a host directory (as guest path GUEST)', value: 'HOST[::GUEST]' },
@@ -42,6 +45,7 @@ export const run: Command = {
     const profile = values.profile as string | undefined;
     const sets = (values.set as string[] | undefined) ?? [];
     let target: string;
+    let custom: { host: CustomHost; appDir: string } | null = null;
     if (/\.(wasm|wat|json)$/.test(abs)) {
       if (!fs.existsSync(abs)) throw new LoopError({ code: 'LOOP020', file: input, message: 'no such file', hint: 'pass an app directory, its app.loop.toml, a resolved app.loop.json or a component file' });
       if (profile || sets.length) throw new LoopError({ code: 'LOOP012', field: profile ? '--profile' : '--set', message: 'applies to apps (app.loop.toml), not to a component or a resolved graph', hint: 'run the app directory instead' });
@@ -53,12 +57,20 @@ export const run: Command = {
       fs.mkdirSync(path.dirname(out), { recursive: true });
       fs.writeFileSync(out, graphJson(graph));
       target = out;
+      const host = nativeHostOfApp(manifest);
+      if (host) custom = { host, appDir: path.dirname(manifest) };
+    }
+    const hostProfile: HostProfile = values.release ? 'release' : ((process.env.LOOP_HOST_PROFILE as HostProfile | undefined) ?? 'debug');
+    if (custom) {
+      if (values.dir || values.env) {
+        throw new LoopError({ code: 'LOOP012', field: values.dir ? '--dir' : '--env', message: `applies to components run in loop-host, not to an app with a custom native host ([targets] native-host)`, hint: 'give the app what it needs in its manifest ([capabilities."loop:fs"] root, component config)' });
+      }
+      return runCustomHost(custom.host, target, custom.appDir, args, { profile: hostProfile });
     }
     const hostArgs = [
       ...((values.dir as string[] | undefined) ?? []).flatMap((d) => ['--dir', d]),
       ...((values.env as string[] | undefined) ?? []).flatMap((e) => ['--env', e]),
     ];
-    const hostProfile: HostProfile = values.release ? 'release' : ((process.env.LOOP_HOST_PROFILE as HostProfile | undefined) ?? 'debug');
     try {
       return runHost(target, args, { profile: hostProfile, hostArgs, stdio: ['ignore', process.stderr, 'inherit'] });
     } catch (e) {

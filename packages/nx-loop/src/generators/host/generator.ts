@@ -48,6 +48,8 @@ export interface NormalizedHostOptions {
   app: string | null;
   /** The app directory as seen from the project directory (what loop.host.json records). */
   appFromProject: string | null;
+  /** The project directory as seen from the app (`[targets] native-host` of its manifest). */
+  hostFromApp: string | null;
 }
 
 const inside = (p: string) => !p.startsWith('..') && !path.isAbsolute(p);
@@ -85,12 +87,14 @@ export function normalizeOptions(options: HostGeneratorSchema, root = '/'): Norm
   // loop.host.json records it relative to the project.
   let app: string | null = null;
   let appFromProject: string | null = null;
+  let hostFromApp: string | null = null;
   if (options.app !== undefined && options.app !== '') {
     const rel = path.isAbsolute(options.app) ? path.relative(root, options.app) : options.app;
     app = path.isAbsolute(rel) ? rel : joinPathFragments(rel.split(path.sep).join('/')).replace(/\/+$/, '') || '.';
     appFromProject = path.isAbsolute(app) ? app : path.posix.relative(directory, app) || '.';
+    hostFromApp = path.isAbsolute(app) ? path.join(root, directory) : path.posix.relative(app, directory) || '.';
   }
-  return { name, template: template as HostTemplate, directory, app, appFromProject };
+  return { name, template: template as HostTemplate, directory, app, appFromProject, hostFromApp };
 }
 
 /** Where the templates are: next to this file in src/, or in src/ when running from dist/. */
@@ -185,7 +189,9 @@ export function nextSteps(o: NormalizedHostOptions): string {
   const lines = [`created ${o.template} host '${o.name}' in ${o.directory}`];
   if (o.app === null) lines.push(`set the app it runs:  edit ${o.directory}/loop.host.json ("app": "<dir with app.loop.toml>")`);
   if (o.template === 'native-wasmtime') {
+    const manifest = o.app === null ? `the app's ${MANIFEST_FILE}` : joinPathFragments(o.app, MANIFEST_FILE);
     lines.push(
+      `use it for the app and grant its packages in ${manifest}:  [targets] native-host = "${o.hostFromApp ?? `<path to ${o.directory}>`}" and [capabilities."acme:greeting"] provider = "host" (see ${o.directory}/README.md)`,
       `build the app's components:  nx run-many -t build-component`,
       `build the host (cargo; the app is compiled in):  nx run ${o.name}:build   (or: cd ${o.directory} && node scripts/build.mjs [--release])`,
       `run it:  ${o.directory}/dist/${o.name} [ARGS...]   (relative app paths: its directory, or $LOOP_APP_DIR)`,
@@ -212,6 +218,7 @@ export async function hostGenerator(tree: Tree, schema: HostGeneratorSchema): Pr
     offset: offsetFromRoot(o.directory),
     /** JSON string literal of the app path for loop.host.json (null when not given). */
     appJson: JSON.stringify(o.appFromProject),
+    hostFromApp: o.hostFromApp ?? `<path from the app to ${o.directory}>`,
     loopHostPath: loopHost ? cratePathFrom(tree.root, o.directory, loopHost) : '',
     parityDeps: loopHost ? parityDependencies(loopHost) : '',
   });

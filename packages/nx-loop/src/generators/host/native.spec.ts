@@ -1,15 +1,18 @@
 // `loop host new --template native-wasmtime`, for real: scaffold a host crate into a temp
 // workspace, build a Rust component (tools/rust-guest) that imports the host's own example
-// provider `acme:greeting/names` (the WIT the template wrote), build the host with cargo (the
+// provider `acme:greeting/names` (the WIT the template wrote), grant it in the app's manifest
+// (`[capabilities."acme:greeting"] provider = "host"`, with a setting the provider reads, and
+// `[targets] native-host`), build the host with its build.mjs (`loop resolve`, then cargo: the
 // component compiled in with include_bytes!, Wasmtime reused from the shared target dir), run the
-// single executable from an empty directory with a minimal environment, and check that a graph
-// that does not grant `acme:greeting` is refused before anything runs (deny by default).
+// single executable from an empty directory with a minimal environment, run the app with
+// `loop run` (which builds the custom host when needed and runs it), and check that a component
+// the manifest does not grant `acme:greeting` is refused before anything runs (deny by default).
+// The `loop run` part spawns bin/loop.js: it needs `npm run build`.
 //
 // Slow on a cold cargo cache (the host crate links Wasmtime); the shared target dir
 // ${LOOP_CACHE_DIR:-~/.cache/loop}/target normally already holds every dependency (set-up builds
 // loop-host there). LOOP_HOST_CRATE may point the template at another loop-host checkout.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -54,7 +57,7 @@ struct Greeter;
 impl exports::loop_::app::entry::Guest for Greeter {
     fn run() -> Result<(), String> {
         let name = names::lookup(1).ok_or("the host knows no name 1")?;
-        logger::log(Level::Info, &format!("hello, {name} (asked by {})", names::whoami()));
+        logger::log(Level::Info, &format!("{}, {name} (asked by {})", names::greeting(), names::whoami()));
         logger::log(Level::Info, &format!("name 9: {:?}", names::lookup(9)));
         Ok(())
     }
@@ -65,33 +68,29 @@ export!(Greeter);
   );
 }
 
-/** A resolved graph (loop.app/1) of the one-component app, granting `allow`. */
-function graph(wasm: Buffer, allow: string[]) {
-  return JSON.stringify(
-    {
-      format: 'loop.app/1',
-      app: { name: 'names', entry: 'greeter' },
-      platform: 'native',
-      profile: null,
-      components: [
-        {
-          name: 'greeter',
-          class: 'core',
-          trust: 'untrusted',
-          path: 'components/greeter.wasm',
-          sha256: createHash('sha256').update(wasm).digest('hex'),
-          allow,
-          config: {},
-          limits: { 'deadline-ms': 5000, 'memory-mb': 64 },
-        },
-      ],
-      plugins: null,
-      capabilities: { 'loop:log': { provider: 'stdout' }, 'acme:greeting': { provider: 'host' } },
-      trust: {},
-    },
-    null,
-    2,
-  );
+/**
+ * The one-component app's manifest: the host's package configured with `settings` (TOML lines)
+ * and granted to the component when `granted`; the custom host named with `[targets] native-host`.
+ */
+function manifest(granted: boolean, settings = 'greeting = "hej"', extra = '') {
+  return `[app]
+name = "names"
+entry = "greeter"
+
+[components.greeter]
+source = "../../components/greeter-rust"
+capabilities = ["loop:log"${granted ? ', "acme:greeting"' : ''}]
+
+[capabilities."acme:greeting"]
+provider = "host"
+${settings}
+
+[trust.untrusted]
+allow = ["loop:log", "acme:greeting"]
+
+[targets]
+native-host = "../../hosts/${HOST}"
+${extra}`;
 }
 
 describe('scripts/build.mjs of a native-wasmtime host: bad input is one clear line, before cargo runs', () => {
@@ -138,9 +137,9 @@ describe('loop host new --template native-wasmtime: a host crate with a provider
     const code = await main(argv, { cwd, out: (l) => out.push(l), err: (l) => err.push(l) });
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
-  /** Builds the host with build.mjs for `graphFile`; returns build.mjs's stdout. */
-  const buildHost = (graphFile: string) => {
-    const b = spawnSync(process.execPath, ['scripts/build.mjs', '--graph', graphFile], { cwd: project, encoding: 'utf8', timeout: LONG });
+  /** Builds the host with build.mjs (which resolves the app with `loop resolve`); returns its stdout. */
+  const buildHost = (...args: string[]) => {
+    const b = spawnSync(process.execPath, ['scripts/build.mjs', ...args], { cwd: project, encoding: 'utf8', timeout: LONG });
     expect(b.status, b.stdout + b.stderr).toBe(0);
     return b.stdout;
   };
@@ -154,13 +153,23 @@ describe('loop host new --template native-wasmtime: a host crate with a provider
     fs.rmSync(empty, { recursive: true, force: true });
     return r;
   };
+  /** `loop run <app> [-- args]` as a user runs it (bin/loop.js, the built CLI), from the workspace root. */
+  const loopRunApp = (appDir: string, ...args: string[]) =>
+    spawnSync(process.execPath, [path.join(REPO, 'packages/nx-loop/bin/loop.js'), 'run', appDir, ...(args.length ? ['--', ...args] : [])], {
+      cwd: ws,
+      encoding: 'utf8',
+      timeout: LONG,
+    });
+  const loopRun = () => loopRunApp('apps/names');
+  const output = (greeting: string) => `[greeter] info: ${greeting}, Ada (asked by greeter)\n[greeter] info: name 9: None\n`;
 
   beforeAll(() => {
     ws = fs.mkdtempSync(path.join(tmpdir(), 'loop-native-host-'));
+    // build.mjs runs `loop resolve` of the @loop/nx it finds from the host project.
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(ws, 'node_modules'));
     app = path.join(ws, 'apps/names');
-    fs.mkdirSync(path.join(app, 'components'), { recursive: true });
-    // The manifest the generator checks for (the graph below is what it resolves to once the
-    // manifest can grant host-provided packages).
+    fs.mkdirSync(app, { recursive: true });
+    // The manifest the generator checks for; the tests below grant the host's package in it.
     fs.writeFileSync(path.join(app, 'app.loop.toml'), '[app]\nname = "names"\nentry = "greeter"\n');
   });
   afterAll(() => fs.rmSync(ws, { recursive: true, force: true }));
@@ -175,6 +184,7 @@ describe('loop host new --template native-wasmtime: a host crate with a provider
     }
     expect(r.out).toContain(`CREATE hosts/${HOST}/src/providers/greeting.rs`);
     expect(r.out).toContain(`created native-wasmtime host '${HOST}' in hosts/${HOST}`);
+    expect(r.out).toContain(`apps/names/app.loop.toml:  [targets] native-host = "../../hosts/${HOST}"`);
     const cargo = fs.readFileSync(path.join(project, 'Cargo.toml'), 'utf8');
     const dep = /loop-host = \{ path = "([^"]+)" \}/.exec(cargo)?.[1];
     expect(dep, cargo).toBeDefined();
@@ -183,6 +193,11 @@ describe('loop host new --template native-wasmtime: a host crate with a provider
     const targets = JSON.parse(fs.readFileSync(path.join(project, 'project.json'), 'utf8')).targets;
     expect(targets.build.options).toEqual({ command: 'node scripts/build.mjs', cwd: `hosts/${HOST}` });
     expect(targets.run.options.env).toEqual({ LOOP_APP_DIR: '../../apps/names' });
+    // The README shows the manifest that grants the package, pointing back at this project.
+    const readme = fs.readFileSync(path.join(project, 'README.md'), 'utf8');
+    expect(readme).toContain('[capabilities."acme:greeting"]\nprovider = "host"');
+    expect(readme).toContain(`native-host = "../../hosts/${HOST}"`);
+    expect(readme).not.toContain('<%');
   });
 
   it('builds with cargo (Wasmtime reused from the shared target dir) into one executable that runs the app and serves its provider', { timeout: LONG }, () => {
@@ -190,28 +205,91 @@ describe('loop host new --template native-wasmtime: a host crate with a provider
     writeGuest(guest, fs.readFileSync(path.join(project, 'wit/names.wit'), 'utf8'));
     const g = spawnSync(process.execPath, [path.join(REPO, 'tools/rust-guest/build.mjs'), guest, '--release'], { encoding: 'utf8', timeout: LONG });
     expect(g.status, g.stdout + g.stderr).toBe(0);
-    const wasm = fs.readFileSync(path.join(guest, 'dist/greeter.wasm'));
-    fs.writeFileSync(path.join(app, 'components/greeter.wasm'), wasm);
-    fs.writeFileSync(path.join(app, 'app.loop.json'), graph(wasm, ['loop:app', 'loop:log', 'acme:greeting']));
+    fs.writeFileSync(path.join(app, 'app.loop.toml'), manifest(true));
 
-    const out = buildHost(path.join(app, 'app.loop.json'));
+    const out = buildHost();
     const compiled = /cargo compiled \d+ crate\(s\) \(([^)]*)\)/.exec(out)?.[1]?.split(', ') ?? [];
     expect(compiled, out).toContain(HOST);
     expect(compiled.filter((c) => /^(wasmtime|cranelift)/.test(c)), `cargo rebuilt Wasmtime:\n${out}`).toEqual([]);
+    // build.mjs resolved the manifest: the package is granted and carries its settings.
+    const graph = JSON.parse(fs.readFileSync(path.join(app, '.loop/native/app.loop.json'), 'utf8'));
+    expect(graph.capabilities['acme:greeting']).toEqual({ provider: 'host', greeting: 'hej' });
+    expect(graph.components[0].allow).toEqual(['loop:app', 'acme:greeting', 'loop:log']);
 
-    // The component is inside the executable: the app dir's copy can go.
-    fs.rmSync(path.join(app, 'components/greeter.wasm'));
-    const r = runHost();
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('[greeter] info: hello, Ada (asked by greeter)\n[greeter] info: name 9: None\n');
-    expect(r.status).toBe(0);
+    // The component is inside the executable: its build output can go.
+    fs.renameSync(path.join(guest, 'dist'), path.join(guest, 'dist.away'));
+    try {
+      const r = runHost();
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(output('hej'));
+      expect(r.status).toBe(0);
+    } finally {
+      fs.renameSync(path.join(guest, 'dist.away'), path.join(guest, 'dist'));
+    }
   });
 
-  it('refuses the component when the graph does not grant it acme:greeting (deny by default)', { timeout: LONG }, () => {
-    const wasm = fs.readFileSync(path.join(ws, 'components/greeter-rust/dist/greeter.wasm'));
-    fs.writeFileSync(path.join(app, 'components/greeter.wasm'), wasm);
-    fs.writeFileSync(path.join(app, 'denied.loop.json'), graph(wasm, ['loop:app', 'loop:log']));
-    buildHost(path.join(app, 'denied.loop.json'));
+  it('loop run builds the custom host of [targets] native-host when needed and runs the app in it', { timeout: LONG }, () => {
+    // Not built by loop run yet: it builds (build.mjs output on stderr), then runs.
+    const first = loopRun();
+    expect(first.stdout).toBe(output('hej'));
+    expect(first.stderr).toContain('cargo compiled');
+    expect(first.status).toBe(0);
+    // Up to date: no build, only the app's output.
+    const again = loopRun();
+    expect(again.stderr).toBe('');
+    expect(again.stdout).toBe(output('hej'));
+    expect(again.status).toBe(0);
+    // A setting changed in the manifest: rebuilt, and the provider reads the new value. The log
+    // goes to a file relative to the app: the app dir (LOOP_APP_DIR), not the cwd (the workspace).
+    fs.writeFileSync(path.join(app, 'app.loop.toml'), manifest(true, 'greeting = "hallo"', '\n[capabilities."loop:log"]\nprovider = "jsonl"\npath = "logs/app.jsonl"\n'));
+    const changed = loopRun();
+    expect(changed.stderr).toContain('cargo compiled');
+    expect(changed.stdout).toBe('');
+    expect(changed.status).toBe(0);
+    const logged = fs.readFileSync(path.join(app, 'logs/app.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).message);
+    expect(logged).toEqual(['hallo, Ada (asked by greeter)', 'name 9: None']);
+    expect(fs.existsSync(path.join(ws, 'logs'))).toBe(false);
+  });
+
+  it('loop run passes the entry args, stdio and exit status through', { timeout: LONG }, () => {
+    // A loop:app entry has no argv (no WASI); a wasi:cli command entry does: Loop's hello-rust
+    // example in another app that names the same host (built for that app's graph).
+    const hello = path.join(REPO, 'examples/components/hello-rust');
+    if (!fs.existsSync(path.join(hello, 'dist/hello.wasm'))) {
+      const g = spawnSync(process.execPath, [path.join(REPO, 'tools/rust-guest/build.mjs'), hello, '--release'], { encoding: 'utf8', timeout: LONG });
+      expect(g.status, g.stdout + g.stderr).toBe(0);
+    }
+    const helloApp = path.join(ws, 'apps/hello');
+    fs.mkdirSync(helloApp, { recursive: true });
+    fs.writeFileSync(
+      path.join(helloApp, 'app.loop.toml'),
+      `[app]\nname = "hello"\nentry = "hello"\n\n[components.hello]\nsource = ${JSON.stringify(path.relative(helloApp, hello))}\n\n` +
+        `[targets]\nnative-host = "../../hosts/${HOST}"\n`,
+    );
+    const r = loopRunApp('apps/hello', '--exit', '3', 'x y');
+    expect(r.stdout, r.stderr).toBe('hello from a Rust wasi:cli command\nargs: ["--exit", "3", "x y"]\n');
+    expect(r.stderr).toContain('hello-rust: this line goes to stderr');
+    // A WASI 0.2 exit carries only ok/err: a failing command exits 1, as under loop-host.
+    expect(r.status).toBe(1);
+    const ok = loopRunApp('apps/hello', 'fine');
+    expect(ok.stdout).toBe('hello from a Rust wasi:cli command\nargs: ["fine"]\n');
+    expect(ok.status).toBe(0);
+  });
+
+  it("refuses a setting the provider's check rejects before anything runs", { timeout: LONG }, () => {
+    fs.writeFileSync(path.join(app, 'app.loop.toml'), manifest(true, 'greeting = 3'));
+    const r = loopRun();
+    expect(r.stdout).toBe('');
+    const last = r.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(new RegExp(`^${HOST}: .*app\\.loop\\.json: capabilities\\."acme:greeting": greeting is 3, expected a string$`));
+    expect(r.status).toBe(1);
+  });
+
+  it('refuses the component when the manifest does not grant it acme:greeting (deny by default)', { timeout: LONG }, () => {
+    fs.writeFileSync(path.join(app, 'app.loop.toml'), manifest(false));
+    buildHost();
+    const graph = JSON.parse(fs.readFileSync(path.join(app, '.loop/native/app.loop.json'), 'utf8'));
+    expect(graph.components[0].allow).toEqual(['loop:app', 'loop:log']);
     const r = runHost();
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain("component 'greeter' imports 'acme:greeting/names@0.1.0' but trust class 'untrusted' does not allow 'acme:greeting'");
@@ -224,7 +302,7 @@ describe('loop host new --template native-wasmtime: a host crate with a provider
 // `npm run build`) writes the same project, and Nx sees its build and run targets.
 describe('nx g @loop/nx:host --template native-wasmtime', () => {
   let ws = '';
-  const env = { ...process.env, NX_DAEMON: 'false', NX_ISOLATE_PLUGINS: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NX_DAEMON: 'false', NX_ISOLATE_PLUGINS: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NO_COLOR: '1' };
   delete env.FORCE_COLOR;
   beforeAll(() => {
     ws = fs.mkdtempSync(path.join(tmpdir(), 'loop-native-nx-'));
