@@ -87,13 +87,15 @@ build_one() {
     windows-x64) triple=x86_64-pc-windows-gnu; exe=.exe; cross=1 ;;
     macos-x64|macos-arm64)
       [ "$name" = macos-x64 ] && triple=x86_64-apple-darwin || triple=aarch64-apple-darwin
-      say "$name ($triple): cannot build here: linking a macOS executable needs Apple's macOS SDK"
-      say "  (the system libraries and frameworks, e.g. from Xcode's command line tools) and a Mach-O"
-      say "  linker; Debian has neither, and zig (PyPI 'ziglang' + 'cargo-zigbuild') still needs the"
-      say "  SDK for the CoreServices framework the plugin watcher links. Provide it by running this"
-      say "  script on a Mac with Xcode command line tools and 'rustup target add $triple',"
-      say "  or set SDKROOT to an unpacked MacOSX SDK and use cargo-zigbuild. Code for $triple is still"
-      say "  precompiled by 'loop-host compile --target $triple' / 'loop pack native --target macos'."
+      say "$name ($triple): not built by this script: there is no Apple SDK and no Mach-O linker in Debian."
+      say "  Tried here (2026-11-25): PyPI 'ziglang' 0.17.1 + 'cargo-zigbuild' as C compiler/linker with Debian"
+      say "  rustc-web build-std linked a 7.4 MB x86_64-apple-darwin runtime host without an SDK (19.5 min) —"
+      say "  but it was never run (no Mac here) and is not code-signed, so it is not offered. To provide one:"
+      say "  on a Mac with Xcode command line tools: rustup target add $triple, then"
+      say "  cargo build --locked --manifest-path host-templates/wasmtime-rust/Cargo.toml -p loop-host --profile runtime \\"
+      say "    --no-default-features --features runtime --target $triple, and copy target/$triple/runtime/loop-host"
+      say "  to $HOSTS/$name/loop-host (or point LOOP_RUNTIME_HOST_* at it). Code for $triple is still"
+      say "  precompiled here by 'loop-host compile --target $triple' / 'loop pack native --target macos'."
       return 3 ;;
     *) say "unknown target '$name' (expected linux-x64, linux-arm64, windows-x64, macos-x64, macos-arm64)"; return 2 ;;
   esac
