@@ -6,6 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup/install.sh || { echo "0 passed, 1 failed"; exit 1; }
 export NX_DAEMON=false NX_ISOLATE_PLUGINS=false NX_NO_CLOUD=true
+# set-up installs wasmtime-cli, so the parity tests must run, not skip.
+export LOOP_REQUIRE_WASMTIME="${LOOP_REQUIRE_WASMTIME:-1}"
 export LOOP_CACHE_DIR="${LOOP_CACHE_DIR:-$HOME/.cache/loop}"
 results=$(mktemp -d)
 passed=0 failed=0 status=0

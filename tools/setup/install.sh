@@ -23,8 +23,11 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 }
-# nginx-core: the remote cache server (tools/remote-cache); chromium: browser host tests.
-apt_install ca-certificates curl git python3 nginx-core chromium
+# nginx-core: the remote cache server (tools/remote-cache); chromium: browser host tests;
+# cross linkers, qemu-user and wine: native packaging for linux-arm64 / windows-x64, run in tests;
+# unzip: the tests open the windows bundle.
+apt_install ca-certificates curl git python3 nginx-core chromium \
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-mingw-w64-x86-64 qemu-user wine unzip
 
 step "npm packages (npm ci when package-lock.json changed; else rebuild Loop)"
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
@@ -43,11 +46,17 @@ step "native host (Wasmtime 48; cargo, cached in \$LOOP_CACHE_DIR/target)"
 CARGO_TARGET_DIR="$LOOP_CACHE_DIR/target" cargo test --no-run --locked --quiet \
   --manifest-path host-templates/wasmtime-rust/Cargo.toml
 
+step "runtime-only hosts for native packaging (linux-x64, linux-arm64, windows-x64; cached in \$LOOP_CACHE_DIR/hosts)"
+LOOP_NO_APT=1 bash tools/setup/native-hosts.sh
+
 step "wac (loop compose)"
 bash tools/setup/wac.sh >/dev/null
 
 step "wasmsign2 (signature interop tests)"
 bash tools/setup/wasmsign2.sh >/dev/null
+
+step "wasmtime-cli 48 (parity tests and benchmarks against \`wasmtime run\`)"
+bash tools/setup/wasmtime.sh >/dev/null
 
 echo
 echo "install: done (caches in $LOOP_CACHE_DIR)"
