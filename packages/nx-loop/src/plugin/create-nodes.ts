@@ -94,6 +94,13 @@ function loopSelfInputs(workspaceRoot: string): LoopSelfInputs {
   };
 }
 
+/*
+ * Every target states `continuous` (Loop's executors all end). Without it Nx looks the executor
+ * up to read `continuous` from its schema, and for a plugin that is a workspace package (this
+ * repository) that lookup reads tsconfig.base.json through the `typescript` package: ~0.5 s of
+ * CPU loading TypeScript on every `nx` command, more than inferring 200 apps.
+ */
+
 /** Tool versions that change what a target produces; Nx hashes them as external inputs. */
 const TOOLCHAIN_PACKAGES = ['@bytecodealliance/componentize-js', '@bytecodealliance/jco', 'typescript', 'rolldown'];
 
@@ -147,6 +154,7 @@ function appProject(root: string, file: string, data: Record<string, any>, names
   const appInputs: Input[] = ['{projectRoot}/**/*', { dependentTasksOutputFiles: '**/*.wasm', transitive: true }, ...self.all];
   const resolve: TargetConfiguration = {
     executor: '@loop/nx:resolve',
+    continuous: false,
     cache: true,
     dependsOn: [`^${names.buildComponent}`],
     inputs: appInputs,
@@ -166,6 +174,7 @@ function appProject(root: string, file: string, data: Record<string, any>, names
   const composedFiles = (suffix: string) => ({ outputPath: `${composedDir}/${name}${suffix}.wasm`, graphPath: `${composedDir}/${name}${suffix}.loop.json` });
   const compose: TargetConfiguration = {
     executor: '@loop/nx:compose',
+    continuous: false,
     cache: true,
     dependsOn: [`^${names.buildComponent}`],
     inputs: [
@@ -189,6 +198,7 @@ function appProject(root: string, file: string, data: Record<string, any>, names
     targets: {
       [names.validate]: {
         executor: '@loop/nx:validate',
+        continuous: false,
         cache: true,
         inputs: ['{projectRoot}/**/*', ...self.all],
         outputs: [],
@@ -199,6 +209,7 @@ function appProject(root: string, file: string, data: Record<string, any>, names
       [names.compose]: compose,
       [names.packWeb]: {
         executor: '@loop/nx:pack-web',
+        continuous: false,
         cache: true,
         dependsOn: [`^${names.buildComponent}`],
         inputs: [...appInputs, ...self.browserRuntime, { externalDependencies: ['@bytecodealliance/jco', 'rolldown'] }],
@@ -214,6 +225,7 @@ function appProject(root: string, file: string, data: Record<string, any>, names
       [names.packNative]: packNative(root, file, name, names, appInputs, self),
       [names.run]: {
         command: `node_modules/.bin/loop run ${root}`,
+        continuous: false,
         dependsOn: [`^${names.buildComponent}`],
         metadata: { description: 'Run the app in the native reference host (Wasmtime), streaming its logs', technologies: ['wasm'] },
       },
@@ -239,6 +251,7 @@ function packNative(root: string, file: string, name: string, names: Record<stri
   const native = `{workspaceRoot}/dist/${root}/native`;
   return {
     executor: '@loop/nx:pack-native',
+    continuous: false,
     cache: true,
     dependsOn: [`^${names.buildComponent}`],
     inputs: [...appInputs, ...self.nativeHost],
@@ -265,6 +278,7 @@ function componentProject(root: string, _file: string, data: Record<string, any>
     targets: {
       [names.buildComponent]: {
         executor: '@loop/nx:build-component',
+        continuous: false,
         cache: true,
         inputs: [
           '{projectRoot}/**/*',
