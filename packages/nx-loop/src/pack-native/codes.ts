@@ -12,4 +12,8 @@ export const CODES = {
   devHostMissing: 'LOOP814',
   /** A component or plugin file of the graph is missing. */
   componentMissing: 'LOOP815',
+  /** An app with its own host ([targets] native-host): a target other than this machine's. */
+  customHostTarget: 'LOOP816',
+  /** An app with its own host: its dir bundle cannot be laid out (plugin dir outside the app). */
+  customBundle: 'LOOP817',
 } as const;

@@ -20,12 +20,15 @@ import { isLoopError, LoopError, type Diagnostic } from '../errors';
 import { ensureHostBinary, HostError, type HostProfile } from '../host';
 import { manifestPath } from '../manifest/load';
 import { graphJson, resolveApp, type ResolvedGraph } from '../resolve/resolve';
+import { nativeHostOfApp, type CustomHostProfile } from '../host/custom';
 import { verifyForPack } from '../signing/pack';
 import { directoryEntries, tarGz, writeWithChecksum, zip } from './archive';
 import { CODES } from './codes';
+import { packCustom } from './custom';
 import { hostTarget, macosMissing, parseTargets, runtimeHostPath, runtimeMissing, type NativeTarget } from './targets';
 
 export { CODES } from './codes';
+export { customCrossMissing } from './custom';
 export { GROUPS, TARGETS, hostTarget, parseTargets, runtimeHostPath, hostsDir, type NativeTarget } from './targets';
 export { tar, tarGz, zip, directoryEntries, ARCHIVE_EPOCH } from './archive';
 
@@ -47,6 +50,12 @@ export interface PackNativeOptions {
    * where level 6 takes ~3× as long as level 1 for ~10% less).
    */
   level?: number;
+  /**
+   * Only for an app with its own host (`[targets] native-host`): build that host with cargo's
+   * release profile instead of the dev profile its build.mjs uses by default (the first release
+   * build compiles Wasmtime again: ~20+ min on 2 cores).
+   */
+  release?: boolean;
 }
 
 export interface TargetResult {
@@ -63,6 +72,11 @@ export interface TargetResult {
   hostBytes: number;
   /** Wall time of this target: single file + bundle + archive. */
   ms: number;
+  /**
+   * Set when the app has its own host (`[targets] native-host`): the file is that host built
+   * with the app compiled in (no payload); `hostBytes` is then the same as `fileBytes`.
+   */
+  custom?: { name: string; dir: string; profile: CustomHostProfile; built: boolean; stripped: boolean };
 }
 
 export interface PackNativeResult {
@@ -169,10 +183,31 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
   // Signatures are checked here, at pack time (the signing module's packer check), as a host
   // checks them before running: components and plugin files of trust classes with keys.
   const sig = verifyForPack(staged, manifestDir, { label: shown });
+  const signatures = [...sig.verified, ...sig.unchecked];
+
+  // An app with its own host: that host is built with the app compiled in (no loop-host pack).
+  const customHost = nativeHostOfApp(manifest);
+  if (customHost) {
+    fs.mkdirSync(outDir, { recursive: true });
+    const r = packCustom(
+      { host: customHost, manifest, graph, targets, outDir, profile: opts.profile, set: opts.set, cwd, release: opts.release, level: opts.level, env },
+      (t) => opts.onTarget?.({ ...t, hostBytes: t.fileBytes }),
+    );
+    return { outDir, graph, packed: r.packed.map((t) => ({ ...t, hostBytes: t.fileBytes })), precompiledOnly: [], problems: r.problems, signatures };
+  }
+  if (opts.release) {
+    throw new LoopError({
+      code: 'LOOP012',
+      field: 'release',
+      file: shown,
+      message: "a release build applies to an app with its own host ([targets] native-host); this app is packed with loop-host's runtime hosts, which are release builds already",
+      hint: 'drop --release (release: true)',
+    });
+  }
 
   const host = devHost(env);
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-pack-native-'));
-  const result: PackNativeResult = { outDir, graph, packed: [], precompiledOnly: [], problems: [], signatures: [...sig.verified, ...sig.unchecked] };
+  const result: PackNativeResult = { outDir, graph, packed: [], precompiledOnly: [], problems: [], signatures };
   try {
     const graphFile = path.join(stage, 'app.loop.json');
     fs.writeFileSync(graphFile, graphJson(staged));
@@ -254,8 +289,12 @@ export function precompileOnly(host: string, t: NativeTarget, staged: ResolvedGr
 export function summaryLines(r: PackNativeResult, cwd: string): string[] {
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   const rel = (p: string) => path.relative(cwd, p) || p;
-  const lines = r.packed.map(
-    (t) => `${t.target.padEnd(12)} ${rel(t.file)} (${mb(t.fileBytes)}; host alone ${mb(t.hostBytes)}), ${rel(t.archive)} (${mb(t.archiveBytes)}) in ${(t.ms / 1000).toFixed(2)} s`,
+  const lines = r.packed.map((t) =>
+    t.custom
+      ? `${t.target.padEnd(12)} ${rel(t.file)} (${mb(t.fileBytes)}; custom host ${t.custom.name}, the app compiled in, ${
+          t.custom.profile === 'release' ? 'release build' : 'debug build (cargo dev profile; --release for a release build)'
+        }${t.custom.stripped ? ', debug info stripped' : ''}, ${t.custom.built ? 'built now' : 'up to date'}), ${rel(t.archive)} (${mb(t.archiveBytes)}) in ${(t.ms / 1000).toFixed(2)} s`
+      : `${t.target.padEnd(12)} ${rel(t.file)} (${mb(t.fileBytes)}; host alone ${mb(t.hostBytes)}), ${rel(t.archive)} (${mb(t.archiveBytes)}) in ${(t.ms / 1000).toFixed(2)} s`,
   );
   for (const t of r.precompiledOnly) lines.push(`${t.padEnd(12)} code precompiled for ${t}; no executable (see the error below)`);
   return lines;

@@ -10,6 +10,8 @@ export interface PackNativeExecutorOptions {
   outputPath?: string;
   profile?: string;
   set?: string[];
+  /** An app with its own host ([targets] native-host): build it with cargo's release profile. */
+  release?: boolean;
 }
 
 /** `nx run <app>:pack-native --configuration=linux|windows|macos` — the same packer as `loop pack native`. */
@@ -20,6 +22,7 @@ export default async function packNativeExecutor(options: PackNativeExecutorOpti
       out: options.outputPath ? path.resolve(context.root, options.outputPath) : undefined,
       profile: options.profile,
       set: options.set,
+      release: options.release,
       cwd: context.root,
       root: context.root,
     });

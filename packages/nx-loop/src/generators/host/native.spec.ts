@@ -251,6 +251,75 @@ describe('loop host new --template native-wasmtime: a host crate with a provider
     expect(fs.existsSync(path.join(ws, 'logs'))).toBe(false);
   });
 
+  it('loop pack native --target linux-x64 packs the custom host (the app compiled in): it runs from an empty dir without any environment and prints what loop run prints', { timeout: LONG }, async () => {
+    fs.writeFileSync(path.join(app, 'app.loop.toml'), manifest(true));
+    const out = path.join(ws, 'dist/apps/names/native');
+    const r = await run(ws, 'pack', 'native', 'apps/names', '--target', 'linux-x64', '-o', 'dist/apps/names/native');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('packed names for linux-x64:');
+    expect(r.out).toMatch(/linux-x64 +dist\/apps\/names\/native\/linux-x64\/names \([\d.]+ MB; custom host names-host, the app compiled in, debug build \(cargo dev profile; --release for a release build\), debug info stripped, built now\)/);
+    // Stripped: a fraction of the dev profile's executable (~450 MB with its debug info).
+    expect(fs.statSync(path.join(out, 'linux-x64/names')).size).toBeLessThan(fs.statSync(path.join(project, 'dist', HOST)).size / 2);
+    // One file, no payload next to it; the app's graph sits in the host (build.rs), not here.
+    expect(fs.readdirSync(path.join(out, 'linux-x64'))).toEqual(['names']);
+    const empty = fs.mkdtempSync(path.join(tmpdir(), 'loop-pack-custom-run-'));
+    try {
+      const exe = path.join(empty, 'names');
+      fs.copyFileSync(path.join(out, 'linux-x64/names'), exe);
+      fs.chmodSync(exe, 0o755);
+      const packed = spawnSync(exe, [], { cwd: empty, env: { PATH: '/nonexistent' }, encoding: 'utf8', timeout: LONG });
+      expect(packed.stderr).toBe('');
+      expect(packed.stdout).toBe(output('hej'));
+      expect(packed.status).toBe(0);
+      // loop run prints the same, and reuses the host pack-native built (one build, one stamp).
+      const lr = loopRun();
+      expect(lr.stderr).toBe('');
+      expect(lr.stdout).toBe(packed.stdout);
+      expect(lr.status).toBe(0);
+
+      // The dir bundle: the executable, plugins/ (empty here), SHA256SUMS; the archive's .sha256 checks.
+      const archive = path.join(out, 'names-linux-x64.tar.gz');
+      const sum = spawnSync('sha256sum', ['-c', 'names-linux-x64.tar.gz.sha256'], { cwd: out, encoding: 'utf8' });
+      expect(sum.stdout + sum.stderr).toBe('names-linux-x64.tar.gz: OK\n');
+      const x = spawnSync('tar', ['-xzf', archive, '-C', empty], { encoding: 'utf8' });
+      expect(x.status, x.stderr).toBe(0);
+      const bundle = path.join(empty, 'names-linux-x64');
+      expect(fs.readdirSync(bundle).sort()).toEqual(['SHA256SUMS', 'names', 'plugins']);
+      const sums = spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: bundle, encoding: 'utf8' });
+      expect(sums.stdout).toBe('names: OK\n');
+      const fromBundle = spawnSync(path.join(bundle, 'names'), [], { cwd: empty, env: { PATH: '/nonexistent' }, encoding: 'utf8', timeout: LONG });
+      expect(fromBundle.stdout).toBe(output('hej'));
+      expect(fromBundle.status).toBe(0);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+    // Up to date: packing again does not run cargo.
+    const again = await run(ws, 'pack', 'native', 'apps/names', '--target', 'linux-x64', '-o', 'dist/apps/names/native');
+    expect(again.code).toBe(0);
+    expect(again.out).toContain('debug build (cargo dev profile; --release for a release build), debug info stripped, up to date)');
+  });
+
+  it('loop pack native of a custom host for another target is a clear error naming what a cross build needs; nothing is built', { timeout: LONG }, async () => {
+    fs.writeFileSync(path.join(app, 'app.loop.toml'), manifest(true));
+    const exeTime = fs.statSync(path.join(project, 'dist', HOST)).mtimeMs;
+    const r = await run(ws, 'pack', 'native', 'apps/names', '--target', 'linux-arm64,windows-x64', '-o', 'dist/apps/names/native');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('packed names for no target:');
+    for (const [t, triple] of [
+      ['linux-arm64', 'aarch64-unknown-linux-gnu'],
+      ['windows-x64', 'x86_64-pc-windows-gnu'],
+    ]) {
+      expect(r.err).toContain(`custom host '${HOST}' ([targets] native-host): ${t} not supported yet — custom hosts are built for this machine's target only (linux-x64)`);
+      expect(r.err).toContain(`building it for ${triple} needs a cross linker (CARGO_TARGET_${triple.toUpperCase().replace(/-/g, '_')}_LINKER) and the standard library built for that target (RUSTC_BOOTSTRAP=1 cargo -Zbuild-std), as tools/setup/native-hosts.sh sets up for loop-host`);
+    }
+    expect(r.err).toContain('LOOP816');
+    expect(fs.existsSync(path.join(ws, 'dist/apps/names/native/linux-arm64'))).toBe(false);
+    expect(fs.statSync(path.join(project, 'dist', HOST)).mtimeMs).toBe(exeTime);
+    // linux-x64's artifacts of the previous pack stay.
+    expect(fs.existsSync(path.join(ws, 'dist/apps/names/native/linux-x64/names'))).toBe(true);
+  });
+
   it('loop run passes the entry args, stdio and exit status through', { timeout: LONG }, () => {
     // A loop:app entry has no argv (no WASI); a wasi:cli command entry does: Loop's hello-rust
     // example in another app that names the same host (built for that app's graph).
