@@ -91,6 +91,31 @@ describe('createNodes', () => {
         for (const [other, globs] of Object.entries(outs)) expect(globs.some((g) => matches(g, f)), `${f} vs ${other}`).toBe(other === config);
   });
 
+  it("adds a custom host's sources ([targets] native-host) to the app's pack-native inputs", async () => {
+    const hostFiles = (dir: string) => [`${dir}/src/**/*`, `${dir}/wit/**/*`, `${dir}/Cargo.toml`, `${dir}/Cargo.lock`, `${dir}/build.rs`, `${dir}/loop.host.json`, `${dir}/scripts/**/*`];
+    const ws = workspace({
+      'apps/names/app.loop.toml': '[app]\nname = "names"\nentry = "g"\n[targets]\nnative-host = "../../hosts/names-host"\n',
+      'apps/away/app.loop.toml': '[app]\nname = "away"\nentry = "g"\n[targets]\nnative-host = "../../../elsewhere/host"\n',
+    });
+    try {
+      const results = await createNodes[1](['apps/names/app.loop.toml', 'apps/away/app.loop.toml'], {}, { workspaceRoot: ws, nxJsonConfiguration: {} });
+      const inputsOf = (f: string, root: string) => results.find(([r]) => r === f)![1].projects![root].targets!['pack-native'].inputs!;
+      const names = inputsOf('apps/names/app.loop.toml', 'apps/names');
+      for (const i of hostFiles('{workspaceRoot}/hosts/names-host')) expect(names).toContain(i);
+      // Still the app's own inputs and the runtime hosts' identity.
+      expect(names).toContain('{projectRoot}/**/*');
+      expect(names).toContainEqual({ runtime: expect.stringContaining('sha256sum */loop-host') });
+      // A host dir outside the workspace cannot be an Nx input: nothing outside is named.
+      const away = inputsOf('apps/away/app.loop.toml', 'apps/away');
+      expect(away.filter((i) => typeof i === 'string' && (i.includes('..') || i.includes('elsewhere')))).toEqual([]);
+      // An app without one gets no host inputs.
+      const shop = (await createNodes[1](files, {}, ctx)).find(([f]) => f === 'apps/shop/app.loop.toml')![1].projects!['apps/shop'].targets!['pack-native'].inputs!;
+      expect(shop.filter((i) => typeof i === 'string' && i.includes('loop.host.json'))).toEqual([]);
+    } finally {
+      fs.rmSync(ws, { recursive: true, force: true });
+    }
+  });
+
   it('infers component projects whose build outputs only the .wasm and hashes the toolchain', async () => {
     const results = await createNodes[1](files, {}, ctx);
     const core = results.find(([f]) => f.startsWith('components/core/'))![1].projects!['components/core'];

@@ -222,7 +222,7 @@ function appProject(root: string, file: string, data: Record<string, any>, names
           help: { command: 'loop pack web --help', example: { options: { inline: true } } },
         },
       },
-      [names.packNative]: packNative(root, file, name, names, appInputs, self),
+      [names.packNative]: packNative(root, file, name, names, [...appInputs, ...customHostInputs(root, data.targets?.['native-host'])], self),
       [names.run]: {
         command: `node_modules/.bin/loop run ${root}`,
         continuous: false,
@@ -236,6 +236,19 @@ function appProject(root: string, file: string, data: Record<string, any>, names
       },
     },
   };
+}
+
+/**
+ * An app with its own host (`[targets] native-host = "<dir>"`, relative to the manifest):
+ * pack-native builds that host with the app compiled in, so its sources are inputs too (a
+ * host dir outside the workspace cannot be an Nx input; Nx then misses its edits).
+ */
+export function customHostInputs(root: string, nativeHost: unknown): Input[] {
+  if (typeof nativeHost !== 'string' || !nativeHost || path.isAbsolute(nativeHost)) return [];
+  const dir = path.posix.normalize(path.posix.join(root.split(path.sep).join('/'), nativeHost.split(path.sep).join('/')));
+  if (dir === '..' || dir.startsWith('../')) return [];
+  const h = dir === '.' ? '{workspaceRoot}' : `{workspaceRoot}/${dir}`;
+  return [`${h}/src/**/*`, `${h}/wit/**/*`, `${h}/Cargo.toml`, `${h}/Cargo.lock`, `${h}/build.rs`, `${h}/loop.host.json`, `${h}/scripts/**/*`];
 }
 
 /** pack-native configurations: the OS groups, then the single targets (as `loop pack native --target`). */
