@@ -94,6 +94,19 @@ export function packCustom(input: CustomPackInput, onTarget?: (r: CustomTargetRe
   const packed: CustomTargetResult[] = [];
   const problems: Diagnostic[] = [];
   const app = graph.app.name;
+  // The plugin dir where the host looks for it: relative to the executable as it is to the
+  // app; checked before anything is built.
+  const pluginsRel = graph.plugins ? path.normalize(graph.plugins.dir) : 'plugins';
+  if (path.isAbsolute(pluginsRel) || pluginsRel.split(path.sep)[0] === '..') {
+    const e = new LoopError({
+      code: CODES.customBundle,
+      field: 'plugins.dir',
+      file: manifest,
+      message: `the plugin dir ${graph.plugins!.dir} is outside the app dir: the dir bundle cannot hold it where the host looks for it (relative to the executable)`,
+      hint: 'move the plugin dir inside the app dir',
+    });
+    return { packed, problems: e.diagnostics };
+  }
   let built: { exe: string; built: boolean } | null = null;
   for (const t of targets) {
     const file = path.join(outDir, t.name, `${app}${t.exe}`);
@@ -132,16 +145,6 @@ export function packCustom(input: CustomPackInput, onTarget?: (r: CustomTargetRe
         fs.chmodSync(path.join(bundle, exeName), 0o755);
         // The plugin dir where the host looks for it: relative to the executable as it is to the app.
         const listed: string[] = [exeName];
-        const pluginsRel = graph.plugins ? path.normalize(graph.plugins.dir) : 'plugins';
-        if (path.isAbsolute(pluginsRel) || pluginsRel.split(path.sep)[0] === '..') {
-          throw new LoopError({
-            code: CODES.customBundle,
-            field: 'plugins.dir',
-            file: manifest,
-            message: `the plugin dir ${graph.plugins!.dir} is outside the app dir: the dir bundle cannot hold it where the host looks for it (relative to the executable)`,
-            hint: 'move the plugin dir inside the app dir',
-          });
-        }
         fs.mkdirSync(path.join(bundle, pluginsRel), { recursive: true });
         const pluginsSrc = path.resolve(manifestDir, pluginsRel);
         if (graph.plugins && fs.existsSync(pluginsSrc)) {

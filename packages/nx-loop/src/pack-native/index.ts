@@ -177,6 +177,16 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
   const outDir = opts.out ? path.resolve(cwd, opts.out) : defaultNativeDir(manifestDir, root);
 
   const graph = resolveApp(manifest, { platform: 'native', profile: opts.profile, set: opts.set, cwd, outDir: manifestDir });
+  const customHost = nativeHostOfApp(manifest);
+  if (opts.release && !customHost) {
+    throw new LoopError({
+      code: 'LOOP012',
+      field: 'release',
+      file: shown,
+      message: "a release build applies to an app with its own host ([targets] native-host); this app is packed with loop-host's runtime hosts, which are release builds already",
+      hint: 'drop --release (release: true)',
+    });
+  }
   const staged = stagedGraph(graph, manifestDir);
   const missing = missingFiles(staged, shown);
   if (missing.length) throw new LoopError(missing);
@@ -186,7 +196,6 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
   const signatures = [...sig.verified, ...sig.unchecked];
 
   // An app with its own host: that host is built with the app compiled in (no loop-host pack).
-  const customHost = nativeHostOfApp(manifest);
   if (customHost) {
     fs.mkdirSync(outDir, { recursive: true });
     const r = packCustom(
@@ -194,15 +203,6 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
       (t) => opts.onTarget?.({ ...t, hostBytes: t.fileBytes }),
     );
     return { outDir, graph, packed: r.packed.map((t) => ({ ...t, hostBytes: t.fileBytes })), precompiledOnly: [], problems: r.problems, signatures };
-  }
-  if (opts.release) {
-    throw new LoopError({
-      code: 'LOOP012',
-      field: 'release',
-      file: shown,
-      message: "a release build applies to an app with its own host ([targets] native-host); this app is packed with loop-host's runtime hosts, which are release builds already",
-      hint: 'drop --release (release: true)',
-    });
   }
 
   const host = devHost(env);

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic, isLoopError } from '../errors';
+import { main } from '../cli/main';
 import { findHostBinary } from '../host';
 import { generateKeyPair } from '../signing/keys';
 import { directoryEntries, tarGz, writeWithChecksum, zip } from './archive';
@@ -137,6 +138,34 @@ describe('loop pack native: errors before anything is packed', () => {
     const r = loop(['examples/apps/hello', '--manifest', 'examples/apps/hello/app.loop.toml']);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('error[LOOP012]');
+  });
+
+  it('--release for an app packed with the prebuilt runtime hosts (it applies to a custom host only)', () => {
+    const r = loop(['examples/apps/hello', '--target', 'linux-x64', '--release']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("error[LOOP012] release: a release build applies to an app with its own host ([targets] native-host); this app is packed with loop-host's runtime hosts, which are release builds already");
+  });
+
+  it('an app with its own host ([targets] native-host) whose plugin dir is outside the app: its bundle cannot hold it; nothing is built', async () => {
+    const ws = tmp('loop-pack-custom-plugins-');
+    const quiet = { cwd: ws, out: () => {}, err: () => {} };
+    expect(await main(['host', 'new', 'bare', '--template', 'native-wasmtime'], quiet)).toBe(0);
+    const app = path.join(ws, 'apps/a');
+    fs.mkdirSync(app, { recursive: true });
+    fs.mkdirSync(path.join(ws, 'shared-plugins'));
+    fs.writeFileSync(path.join(app, 'c.wat'), '(component)\n');
+    fs.writeFileSync(
+      path.join(app, 'app.loop.toml'),
+      '[app]\nname = "a"\nentry = "c"\n\n[components.c]\nsource = "c.wat"\n\n[plugins]\ndir = "../../shared-plugins"\n\n[targets]\nnative-host = "../../hosts/bare"\n',
+    );
+    const err: string[] = [];
+    const code = await main(['pack', 'native', 'apps/a', '--target', 'linux-x64', '-o', 'out'], { cwd: ws, out: () => {}, err: (l) => err.push(l) });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain(
+      'error[LOOP817] plugins.dir: the plugin dir ../../shared-plugins is outside the app dir: the dir bundle cannot hold it where the host looks for it (relative to the executable)',
+    );
+    expect(fs.existsSync(path.join(ws, 'hosts/bare/dist'))).toBe(false);
+    expect(fs.readdirSync(path.join(ws, 'out'))).toEqual([]);
   });
 
   it('a manifest that does not resolve (a component not built)', () => {
