@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, from a fresh machine: install everything, then take the example app as far
-# as Loop goes today — build its components, validate and resolve it for both platforms.
+# as Loop goes today — build its components, validate and resolve it for both platforms, run
+# it natively (plain, with a profile, composed), pack it for the web and as native executables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup/install.sh
@@ -37,7 +38,14 @@ node_modules/.bin/loop run "dist/$app/composed/hello-app.loop.json"
 step "pack $app for the web"
 node_modules/.bin/nx run hello-app:pack-web --outputStyle=static
 
+step "pack $app natively (linux-x64, linux-arm64, windows-x64) and run the linux-x64 single file"
+node_modules/.bin/nx run hello-app:pack-native -c linux-x64 --outputStyle=static
+node_modules/.bin/loop pack native "$app" --target linux-arm64,windows-x64
+# The packed file needs nothing of Loop, Node or cargo: run it with an empty environment.
+# Its relative data paths (the app's data/ dir) resolve against LOOP_APP_DIR, else next to the file.
+env -i LOOP_APP_DIR="$PWD/$app" "$PWD/dist/$app/native/linux-x64/hello-app"
+
 echo
 echo "main: the example app is built, resolved (dist/$app/{native,web}/app.loop.json), run in the"
-echo "      native host, composed (dist/$app/composed/) and packed for the web (dist/$app/web/site;"
-echo "      try: node_modules/.bin/loop serve $app)"
+echo "      native host, composed (dist/$app/composed/), packed for the web (dist/$app/web/site;"
+echo "      try: node_modules/.bin/loop serve $app) and as native executables (dist/$app/native/)"

@@ -1,6 +1,6 @@
 /**
  * End to end: a team's remote cache. nginx (tools/remote-cache) on 127.0.0.1 with a bearer
- * token; clone A builds and resolves every example app and fills the cache; clone B (its own
+ * token; clone A builds, resolves and packs (web, native) every example app and fills the cache; clone B (its own
  * local cache, no jco/componentize-js installed, cargo replaced by a tripwire) runs the same
  * targets and must get every task from the remote cache, byte for byte.
  */
@@ -13,13 +13,17 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helper without types
 import { cloneWorkspace, headOf, nxEnv } from '../scale/workspace.mjs';
+import { ensureHostBinary } from '../../packages/nx-loop/src/host';
 
 const here = __dirname;
 const hasNginx = fs.existsSync('/usr/sbin/nginx');
 const TOKEN = 'team-token-1234';
+// Build, resolve and pack every example app (web, and native for this machine's target).
 const TARGETS = [
   ['run-many', '-t', 'build-component', 'resolve'],
   ['run-many', '-t', 'resolve', '-c', 'web'],
+  ['run-many', '-t', 'pack-web'],
+  ['run-many', '-t', 'pack-native', '-c', 'linux-x64'],
 ];
 
 const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
@@ -56,11 +60,12 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
   let url = '';
   let a = '';
   let b = '';
+  let hostBin = '';
   const nx = (ws: string, args: string[], env: Record<string, string> = {}) => {
     const r = spawnSync(path.join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=static'], {
       cwd: ws,
       encoding: 'utf8',
-      env: nxEnv({ NX_CACHE_DIRECTORY: path.join(ws, '.nx/cache'), NX_WORKSPACE_DATA_DIRECTORY: path.join(ws, '.nx/workspace-data'), NX_SELF_HOSTED_REMOTE_CACHE_SERVER: url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN, ...env }),
+      env: nxEnv({ NX_CACHE_DIRECTORY: path.join(ws, '.nx/cache'), NX_WORKSPACE_DATA_DIRECTORY: path.join(ws, '.nx/workspace-data'), NX_SELF_HOSTED_REMOTE_CACHE_SERVER: url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN, LOOP_HOST_BIN: hostBin, ...env }),
     });
     // Parsed line by line below: no escape codes, whatever the terminal settings.
     return { ...r, stdout: stripAnsi(r.stdout), stderr: stripAnsi(r.stderr) };
@@ -69,6 +74,11 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
   beforeAll(async () => {
     url = execFileSync(path.join(here, 'start.sh'), ['--dir', serverDir, '--token', TOKEN, '--listen', `127.0.0.1:${await freePort()}`], { encoding: 'utf8' }).trim();
     a = cloneWorkspace(path.join(tmp, 'a'));
+    // pack-native precompiles with the dev host: clone A uses this checkout's (same commit on a
+    // clean clone) instead of compiling the loop-host crate again at the clone's path.
+    const built = ensureHostBinary({ profile: 'debug', stdio: ['ignore', process.stderr, 'inherit'] });
+    hostBin = path.join(tmp, 'loop-host');
+    fs.copyFileSync(built, hostBin);
   }, 600_000);
   afterAll(() => {
     spawnSync(path.join(here, 'stop.sh'), ['--dir', serverDir]);
@@ -109,6 +119,8 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
     const fromA = artifacts(a);
     expect(Object.keys(fromA).some((f) => f.endsWith('greeter.wasm'))).toBe(true);
     expect(Object.keys(fromA).some((f) => f.endsWith('web/app.loop.json'))).toBe(true);
+    expect(Object.keys(fromA).some((f) => f.includes('/web/site/'))).toBe(true);
+    expect(Object.keys(fromA).some((f) => /\/native\/linux-x64\/[^/]+$/.test(f))).toBe(true);
 
     // B: no jco / componentize-js at all, and a cargo that records any call and fails.
     b = cloneWorkspace(path.join(tmp, 'b'), { commit: headOf(a), without: ['@bytecodealliance/jco', '@bytecodealliance/componentize-js'] });
