@@ -26,6 +26,7 @@ import { directoryEntries, tarGz, writeWithChecksum, zip } from './archive';
 import { CODES } from './codes';
 import { packCustom } from './custom';
 import { hostTarget, macosMissing, parseTargets, runtimeHostPath, runtimeMissing, type NativeTarget } from './targets';
+import { appDistDir, workspaceRoot } from '../pack-web';
 
 export { CODES } from './codes';
 export { customCrossMissing } from './custom';
@@ -91,22 +92,12 @@ export interface PackNativeResult {
   signatures: string[];
 }
 
-/** The workspace root: nearest ancestor with nx.json, else `from`. */
-export function workspaceRoot(from: string): string {
-  let dir = path.resolve(from);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'nx.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return path.resolve(from);
-    dir = parent;
-  }
-}
+// The workspace root and dist/ layout are pack-web's (one place for both packers).
+export { workspaceRoot };
 
 /** `dist/<app dir relative to the workspace>/native` */
 export function defaultNativeDir(manifestDir: string, root: string): string {
-  const rel = path.relative(root, manifestDir);
-  const inside = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.basename(manifestDir);
-  return path.join(root, 'dist', inside, 'native');
+  return appDistDir(manifestDir, root, 'native');
 }
 
 /** File names of a target's artifacts inside the output dir. */

@@ -81,11 +81,16 @@ export function workspaceRoot(from: string): string {
   }
 }
 
-/** `dist/<app dir relative to the workspace>/web/site` */
-export function defaultSiteDir(manifestDir: string, root: string): string {
+/** `dist/<app dir relative to the workspace>/...sub` (an app outside the workspace: its dir name). */
+export function appDistDir(manifestDir: string, root: string, ...sub: string[]): string {
   const rel = path.relative(root, manifestDir);
   const inside = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.basename(manifestDir);
-  return path.join(root, 'dist', inside, 'web', 'site');
+  return path.join(root, 'dist', inside, ...sub);
+}
+
+/** `dist/<app dir relative to the workspace>/web/site` */
+export function defaultSiteDir(manifestDir: string, root: string): string {
+  return appDistDir(manifestDir, root, 'web', 'site');
 }
 
 function manifestDirOf(input: string, cwd: string): string {
