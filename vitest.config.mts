@@ -8,6 +8,8 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**', '**/files/**', '**/target/**', '**/.loop/**'],
     environment: 'node',
     pool: 'forks',
+    // One temp dir per run, removed at the end (tools/vitest-tmpdir.mjs).
+    globalSetup: ['tools/vitest-tmpdir.mjs'],
     testTimeout: 120_000,
     hookTimeout: 600_000,
   },

@@ -5,6 +5,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup/install.sh || { echo "0 passed, 1 failed"; exit 1; }
+# Everything the suites create in temp dirs (clones, caches, wine prefixes, nginx stores) goes
+# below one directory that is removed at the end, whatever happens.
+export TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/loop-test-run-XXXXXX")"
+chmod 755 "$TMPDIR" # nginx workers (user nobody) serve files from below it
+trap 'rm -rf "$TMPDIR"' EXIT
 export NX_DAEMON=false NX_ISOLATE_PLUGINS=false NX_NO_CLOUD=true
 # set-up installs wasmtime-cli, so the parity tests must run, not skip.
 export LOOP_REQUIRE_WASMTIME="${LOOP_REQUIRE_WASMTIME:-1}"
