@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// Browser host benchmark: host→plugin call latency. Packs the example app with `packWeb`
+// (the workspace's @loop/runtime-browser), opens it in headless Chromium, and times
+// `loop.callPlugin(name, input)` from the page — page → worker host → plugin → back — for
+// each plugin, sequential calls after a warm-up. Prints the median and p90 per call, the
+// calls per second, and the load average before and after.
+//
+//   node packages/runtime-browser/bench/plugin-calls.mjs [--calls 300] [--rounds 5]
+//
+// Needs: npm run build (packages/nx-loop/dist), the example components built, /usr/bin/chromium.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const EXAMPLE = path.join(REPO, 'examples/apps/hello');
+const CHROMIUM = process.env.LOOP_CHROMIUM ?? '/usr/bin/chromium';
+const arg = (name, dflt) => Number(process.argv[process.argv.indexOf(name) + 1] || dflt) || dflt;
+const calls = arg('--calls', 300);
+const rounds = arg('--rounds', 5);
+if (!fs.existsSync(CHROMIUM)) {
+  console.error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  process.exit(1);
+}
+const { packWeb } = require(path.join(REPO, 'packages/nx-loop/dist/pack-web/index.js'));
+const { chromium } = await import('playwright-core');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-bench-calls-'));
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const loadBefore = load();
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.txt': 'text/plain' };
+let browser;
+let server;
+try {
+  // The example app as is (its http fetch goes nowhere: the entry's run may fail; plugins load).
+  const app = path.join(work, 'app');
+  fs.mkdirSync(path.join(app, 'plugins'), { recursive: true });
+  fs.cpSync(path.join(EXAMPLE, 'data'), path.join(app, 'data'), { recursive: true });
+  fs.writeFileSync(
+    path.join(app, 'app.loop.toml'),
+    fs
+      .readFileSync(path.join(EXAMPLE, 'app.loop.toml'), 'utf8')
+      .replace(/^#:schema.*$/m, '')
+      .replace(/source = "(\.\.\/[^"]+)"/g, (_m, rel) => `source = ${JSON.stringify(path.resolve(EXAMPLE, rel))}`),
+  );
+  const site = path.join(work, 'site');
+  await packWeb(app, { out: site });
+
+  server = http.createServer((req, res) => {
+    const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
+    const file = path.join(site, rel);
+    if (!file.startsWith(site) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    res.end(fs.readFileSync(file));
+  });
+  const url = await new Promise((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${server.address().port}/`)));
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => ['done', 'failed'].includes(document.documentElement.dataset.loopStatus ?? ''), null, { timeout: 300_000 });
+
+  const results = {};
+  for (const name of ['upper', 'reverse']) {
+    const perRound = [];
+    for (let r = 0; r < rounds; r++) {
+      const times = await page.evaluate(
+        async ({ name, calls }) => {
+          const app = /** @type {any} */ (window).loop;
+          for (let i = 0; i < 20; i++) await app.callPlugin(name, 'warm up');
+          const out = [];
+          for (let i = 0; i < calls; i++) {
+            const t0 = performance.now();
+            const res = await app.callPlugin(name, `hello ${i}`);
+            out.push(performance.now() - t0);
+            if (!res.ok) throw new Error(`${name}: ${res.error}`);
+          }
+          return out;
+        },
+        { name, calls },
+      );
+      times.sort((a, b) => a - b);
+      perRound.push({ median: times[times.length >> 1], p90: times[Math.floor(times.length * 0.9)], total: times.reduce((a, b) => a + b, 0) });
+    }
+    const med = (k) => perRound.map((x) => x[k]).sort((a, b) => a - b)[perRound.length >> 1];
+    results[name] = { median: med('median'), p90: med('p90'), perSecond: (calls / med('total')) * 1000 };
+  }
+  for (const [name, r] of Object.entries(results)) {
+    console.log(`${name}: median ${r.median.toFixed(3)} ms per call, p90 ${r.p90.toFixed(3)} ms, ${r.perSecond.toFixed(0)} calls/s (page → worker host → plugin → page; ${rounds} rounds × ${calls} calls, medians)`);
+  }
+  console.log(`load average: ${loadBefore} (before) / ${load()} (after)`);
+} finally {
+  await browser?.close();
+  server?.close();
+  fs.rmSync(work, { recursive: true, force: true });
+}
