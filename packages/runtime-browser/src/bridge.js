@@ -23,7 +23,8 @@ import { runDomOperation } from './providers/dom.js';
 export function startApp(opts) {
   // An inline site's worker comes from a blob: URL, which file:// pages may only start as a
   // classic worker (the bundled host has no static imports, so it runs as either).
-  const worker = new Worker(opts.workerUrl, { type: opts.files ? 'classic' : 'module', name: 'loop-host' });
+  const workerType = opts.files ? 'classic' : 'module';
+  const worker = new Worker(opts.workerUrl, { type: workerType, name: 'loop-host' });
   let nextId = 1;
   /** @type {Map<number, { resolve: (v: any) => void }>} */
   const waiting = new Map();
@@ -70,7 +71,14 @@ export function startApp(opts) {
     });
   }
 
-  worker.postMessage({ type: 'start', graphUrl: new URL(opts.graphUrl ?? './app.loop.json', location.href).href, files: opts.files });
+  // The worker host starts every plugin in a worker of its own script (workerUrl, workerType).
+  worker.postMessage({
+    type: 'start',
+    graphUrl: new URL(opts.graphUrl ?? './app.loop.json', location.href).href,
+    files: opts.files,
+    workerUrl: new URL(opts.workerUrl, location.href).href,
+    workerType,
+  });
 
   /** @type {EventSource | undefined} */
   let live;

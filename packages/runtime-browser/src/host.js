@@ -23,14 +23,18 @@ import { createDom } from './providers/dom.js';
 import { stubInterface } from './providers/stubs.js';
 import { PluginRegistry } from './providers/plugin.js';
 import { messageOf } from './providers/errors.js';
+import { IsolatedPlugin } from './isolate.js';
+import { capMemories, PAGE } from './limits.js';
+import { ASYNC_FUNCTIONS } from './async-imports.js';
 
 export const GRAPH_FORMAT = 'loop.app/1';
 export const SITE_FORMAT = 'loop.site/1';
 const STUB_CAPABILITIES = ['loop:ui', 'loop:gfx', 'loop:input', 'loop:window'];
 
 /**
- * @typedef {{ name: string, class: 'core' | 'default' | 'plugin', trust: string, path: string, sha256: string, allow: string[], config: Record<string, string>, limits: Record<string, number> }} GraphComponent
- * @typedef {{ format: string, app: { name: string, entry: string, version?: string }, platform: string, components: GraphComponent[], plugins: null | { dir: string, trust: string, allow: string[] }, capabilities: Record<string, { provider: string } & Record<string, any>>, trust?: Record<string, { allow: string[], keys?: string[], unsigned?: 'refuse' | 'demote' }> }} Graph
+ * @typedef {{ 'deadline-ms'?: number, 'memory-mb'?: number }} Limits
+ * @typedef {{ name: string, class: 'core' | 'default' | 'plugin', trust: string, path: string, sha256: string, allow: string[], config: Record<string, string>, limits: Limits }} GraphComponent
+ * @typedef {{ format: string, app: { name: string, entry: string, version?: string }, platform: string, components: GraphComponent[], plugins: null | { dir: string, trust: string, allow: string[], limits?: Limits }, capabilities: Record<string, { provider: string } & Record<string, any>>, trust?: Record<string, { allow: string[], keys?: string[], unsigned?: 'refuse' | 'demote' }> }} Graph
  * @typedef {{ js: string, dir: string, files: Record<string, string>, imports: string[], exports: string[], signed?: { file: string, sha256: string } }} Transpiled
  * @typedef {Transpiled & { name: string, version: string }} PluginEntry
  * @typedef {{ format: string, components: Record<string, Transpiled>, seed?: { root: string, dir: string, files: string[] }, plugins?: string }} Site
@@ -48,13 +52,34 @@ async function sha256(bytes) {
 /** An error that names what failed; shown on the page as is. */
 export class HostError extends Error {}
 
+/** Imports an isolated plugin's worker provides itself (the rest are forwarded to the host). */
+const LOCAL_IMPORTS = /** @type {Record<string, string>} */ ({
+  'loop:app/config': 'config',
+  'loop:log/logger': 'log',
+  'loop:plugin/types': 'types',
+  'loop:clock/clock': 'clock',
+  'loop:random/random': 'random',
+  'loop:kv/store': 'kv',
+});
+
+/** 64 KiB pages of a `memory-mb` cap. @param {Limits | undefined} limits */
+function capPagesOf(limits) {
+  const mb = limits?.['memory-mb'];
+  return mb === undefined ? undefined : Math.floor((mb * 1024 * 1024) / PAGE);
+}
+
 export class Host {
   /**
-   * @param {{ emit: Emit, domRequest?: (op: string, args: Record<string, string>) => Promise<any>, url?: (path: string) => string }} opts
-   *   `url` maps a path of the site to a URL (default: relative to the graph's URL)
+   * @param {{ emit: Emit, domRequest?: (op: string, args: Record<string, string>) => Promise<any>, url?: (path: string) => string, pluginWorker?: { url: string, type: WorkerType } }} opts
+   *   `url` maps a path of the site to a URL (default: relative to the graph's URL);
+   *   `pluginWorker` is the script that runs each plugin in its own worker (the worker host's
+   *   own script): without it (or without Worker) plugins run in the host, with no limits
    */
-  constructor({ emit, domRequest, url }) {
+  constructor({ emit, domRequest, url, pluginWorker }) {
     this.emit = emit;
+    this.pluginWorker = typeof Worker === 'undefined' ? undefined : pluginWorker;
+    /** @type {Map<string, IsolatedPlugin>} plugin name → its isolated instance */
+    this.isolates = new Map();
     this.domRequest = domRequest;
     this.urlOf = url;
     this.registry = new PluginRegistry();
@@ -104,7 +129,7 @@ export class Host {
     // components are still instantiated one by one, in graph order, below.
     for (const c of graph.components) {
       const t = site.components[c.name];
-      if (t) this.preload(c, t).catch(() => {});
+      if (t) this.preload(c, t, c.class === 'plugin' ? capPagesOf(c.limits) : undefined).catch(() => {});
     }
     await this.prepareProviders();
 
@@ -178,7 +203,29 @@ export class Host {
       Object.assign(shared, fsp.imports);
     }
     if (caps['loop:http']) Object.assign(shared, createHttp({ allow: caps['loop:http'].allow ?? [] }));
-    if (caps['loop:kv']) Object.assign(shared, (await createKv({ provider: caps['loop:kv'].provider, app, emit })).imports);
+    if (caps['loop:kv']) {
+      const kv = await createKv({ provider: caps['loop:kv'].provider, app, emit });
+      const store = /** @type {Record<string, (...a: any[]) => any>} */ (kv.imports['loop:kv/store']);
+      // Isolated plugins keep a replica: every write is passed on to them (but the writer).
+      const tell = (/** @type {'set' | 'delete'} */ op, /** @type {string} */ key, /** @type {IsolatedPlugin | undefined} */ from) => {
+        for (const iso of this.isolates.values()) if (iso !== from) iso.kvChanged(op, key, kv.data.get(key));
+      };
+      const wrapped = {
+        ...store,
+        set: (/** @type {string} */ key, /** @type {Uint8Array} */ value, /** @type {IsolatedPlugin | undefined} */ from) => {
+          const r = store.set(key, value);
+          tell('set', key, from);
+          return r;
+        },
+        delete: (/** @type {string} */ key, /** @type {IsolatedPlugin | undefined} */ from) => {
+          const r = store.delete(key);
+          tell('delete', key, from);
+          return r;
+        },
+      };
+      shared['loop:kv/store'] = wrapped;
+      this.kv = { data: kv.data, store: wrapped };
+    }
     if (caps['loop:clock']) Object.assign(shared, createClock());
     if (caps['loop:random']) Object.assign(shared, createRandom());
     if (caps['loop:dom']) {
@@ -229,7 +276,7 @@ export class Host {
    * against its SHA-256 first). Idempotent per file.
    * @param {{ name: string }} c @param {Transpiled} t
    */
-  preload(c, t) {
+  preload(c, t, capPages = /** @type {number | undefined} */ (undefined)) {
     /** @type {Map<string, Promise<any>>} */
     const cache = (this.loading ??= new Map());
     const once = (/** @type {string} */ key, /** @type {() => Promise<any>} */ f) => {
@@ -241,27 +288,38 @@ export class Host {
     /** @type {Record<string, Promise<WebAssembly.Module>>} */
     const cores = {};
     for (const [file, expected] of Object.entries(t.files)) {
-      cores[file] = once(t.dir + file, async () => {
+      cores[file] = once(t.dir + file + (capPages === undefined ? '' : `#${capPages}`), async () => {
         const bytes = await (await this.fetchOk(t.dir + file)).arrayBuffer();
         const actual = await sha256(bytes);
         if (actual !== expected) throw new HostError(`component '${c.name}': ${t.dir}${file} has sha256 ${actual}, loop.site.json says ${expected}`);
-        return WebAssembly.compile(bytes);
+        if (capPages === undefined) return WebAssembly.compile(bytes);
+        // limits.memory-mb: the memories this module defines get the cap as their maximum.
+        let capped;
+        try {
+          capped = capMemories(new Uint8Array(bytes), capPages).bytes;
+        } catch (e) {
+          throw new HostError(`component '${c.name}': ${t.dir}${file}: ${messageOf(e)} (limits.memory-mb = ${(capPages * PAGE) / (1024 * 1024)})`);
+        }
+        return WebAssembly.compile(/** @type {Uint8Array<ArrayBuffer>} */ (capped));
       });
     }
     return Promise.all([glue, ...Object.values(cores)]).then(() => ({ glue, cores }));
   }
 
-  /** The (possibly already running) loads of a component's files. @param {{ name: string }} c @param {Transpiled} t */
-  preloadHandles(c, t) {
-    this.preload(c, t).catch(() => {});
+  /**
+   * The (possibly already running) loads of a component's files.
+   * @param {{ name: string }} c @param {Transpiled} t @param {number} [capPages]
+   */
+  preloadHandles(c, t, capPages) {
+    this.preload(c, t, capPages).catch(() => {});
     const cache = /** @type {Map<string, Promise<any>>} */ (this.loading);
     /** @type {Record<string, Promise<WebAssembly.Module>>} */
     const cores = {};
-    for (const file of Object.keys(t.files)) cores[file] = /** @type {Promise<WebAssembly.Module>} */ (cache.get(t.dir + file));
+    for (const file of Object.keys(t.files)) cores[file] = /** @type {Promise<WebAssembly.Module>} */ (cache.get(t.dir + file + (capPages === undefined ? '' : `#${capPages}`)));
     return { glue: /** @type {Promise<any>} */ (cache.get(t.js)), cores };
   }
 
-  async instantiate(/** @type {{ name: string }} */ c, /** @type {Transpiled} */ t) {
+  async instantiate(/** @type {{ name: string, config?: Record<string, string> }} */ c, /** @type {Transpiled} */ t) {
     const imports = this.importsFor(c, t.imports);
     const { glue, cores } = this.preloadHandles(c, t);
     const mod = await glue;
@@ -320,7 +378,9 @@ export class Host {
 
   /**
    * Gates, instantiates and registers one plugin (replacing a loaded one of the same name).
-   * @param {string} name @param {{ name: string, trust: string, allow: string[] }} gate @param {Transpiled} t @param {string} version
+   * With a plugin worker script (the normal case in a worker host) the plugin runs isolated in
+   * its own worker under its `limits` (isolate.js); otherwise in the host, without limits.
+   * @param {string} name @param {{ name: string, trust: string, allow: string[], config?: Record<string, string>, limits?: Limits }} gate @param {Transpiled} t @param {string} version
    * @returns {Promise<boolean>} whether it was loaded
    */
   async loadPlugin(name, gate, t, version) {
@@ -335,8 +395,9 @@ export class Host {
       this.emit({ type: 'refused', component: name, message: why });
       return false;
     }
+    if (this.pluginWorker) return this.loadIsolated(name, gate, t, version);
     try {
-      const inst = await this.instantiate({ name }, t);
+      const inst = await this.instantiate({ name, config: gate.config ?? {} }, t);
       const plugin = inst['loop:plugin/plugin@0.1.0'] ?? inst.plugin;
       if (!plugin) throw new HostError(`plugin '${name}' does not export loop:plugin/plugin`);
       const info = await plugin.info();
@@ -351,6 +412,73 @@ export class Host {
     }
   }
 
+  /**
+   * Starts a plugin in its own worker and registers it; the previous version (if any) is
+   * retired once its queued calls are done.
+   * @param {string} name @param {{ name: string, trust: string, allow: string[], config?: Record<string, string>, limits?: Limits }} gate @param {Transpiled} t @param {string} version
+   */
+  async loadIsolated(name, gate, t, version) {
+    /** @type {IsolatedPlugin | undefined} */
+    let iso;
+    try {
+      const limits = gate.limits ?? {};
+      const c = { name, config: gate.config ?? {} };
+      const hostImports = this.importsFor(c, t.imports); // refuses what this host cannot provide
+      const caps = /** @type {Graph} */ (this.graph).capabilities;
+      /** @type {Record<string, string>} */
+      const modes = {};
+      for (const iface of t.imports.map(unversioned)) {
+        if (LOCAL_IMPORTS[iface]) modes[iface] = LOCAL_IMPORTS[iface];
+        else if (STUB_CAPABILITIES.includes(packageOf(iface)) && caps[packageOf(iface)]) modes[iface] = 'stub';
+        else if (/** @type {Record<string, string[]>} */ (ASYNC_FUNCTIONS)[iface]) modes[iface] = 'forward';
+        else throw new HostError(`plugin '${name}' imports '${iface}', which an isolated plugin cannot use on the web`);
+      }
+      const { glue, cores } = this.preloadHandles(c, t, capPagesOf(limits));
+      /** @type {Record<string, WebAssembly.Module>} */
+      const modules = {};
+      await glue.catch(() => {}); // the plugin's worker imports it again (from the HTTP cache)
+      for (const [file, m] of Object.entries(cores)) modules[file] = await m;
+      const kv = this.kv;
+      // An inline site's files are blob: URLs of this worker, which no other worker may load:
+      // the plugin's worker gets the glue's source instead.
+      const js = this.url(t.js);
+      const jsText = js.startsWith('blob:') ? await (await fetch(js)).text() : undefined;
+      iso = new IsolatedPlugin({
+        name,
+        worker: /** @type {{ url: string, type: WorkerType }} */ (this.pluginWorker),
+        js,
+        jsText,
+        modules,
+        imports: modes,
+        hostImports,
+        config: c.config,
+        limits,
+        kv: kv && (() => [...kv.data]),
+        onKvWrite: kv && ((op, key, value, from) => (op === 'set' ? kv.store.set(key, /** @type {Uint8Array} */ (value), from) : kv.store.delete(key, from))),
+        emit: this.emit,
+      });
+      this.isolates.set(`${name}\u0000${version}`, iso); // receives kv writes while it starts
+      const started = await iso.start();
+      if (!started.ok) throw new HostError(`plugin '${name}' could not be instantiated: ${started.message}`);
+      const previous = this.pluginVersions.get(name);
+      const running = /** @type {IsolatedPlugin} */ (iso);
+      this.registry.set({ name, source: version, info: started.info, handle: (input) => running.call(input) });
+      this.isolates.get(name)?.retire();
+      this.isolates.delete(`${name}\u0000${version}`);
+      this.isolates.set(name, running);
+      this.pluginVersions.set(name, version);
+      this.emit({ type: 'plugin', name, version, info: started.info, previous: previous ?? null });
+      return true;
+    } catch (e) {
+      if (iso) {
+        iso.retire();
+        this.isolates.delete(`${name}\u0000${version}`);
+      }
+      this.emit({ type: 'error', component: name, message: messageOf(e) });
+      return false;
+    }
+  }
+
   /** Reads plugins/index.json again and swaps every plugin whose version changed. */
   async reloadPlugins() {
     const graph = /** @type {Graph} */ (this.graph);
@@ -358,7 +486,7 @@ export class Host {
     if (!graph.plugins || !site.plugins) return this.registry.list();
     const index = await (await this.fetchOk(site.plugins, { cache: 'no-store' })).json();
     const entries = /** @type {PluginEntry[]} */ (index.plugins ?? []);
-    const gate = { name: '', trust: graph.plugins.trust, allow: graph.plugins.allow };
+    const gate = { name: '', trust: graph.plugins.trust, allow: graph.plugins.allow, limits: graph.plugins.limits };
     for (const entry of entries) {
       if (this.pluginVersions.get(entry.name) === entry.version) continue;
       await this.loadPlugin(entry.name, gate, entry, entry.version);
@@ -367,6 +495,8 @@ export class Host {
     for (const name of [...this.pluginVersions.keys()]) {
       if (!fromComponents.has(name) && !entries.some((e) => e.name === name)) {
         this.registry.delete(name);
+        this.isolates.get(name)?.retire();
+        this.isolates.delete(name);
         this.pluginVersions.delete(name);
         this.emit({ type: 'plugin-removed', name });
       }

@@ -2,15 +2,19 @@
 /**
  * The dedicated-worker entry of the browser host. The page (bridge.js) starts it as a module
  * worker and talks to it with messages:
- *   page → worker: { type: 'start', graphUrl, files? }   files: site path → bytes (inline sites)
+ *   page → worker: { type: 'start', graphUrl, files?, workerUrl?, workerType? }
+ *                  files: site path → bytes (inline sites); workerUrl/workerType: this script, which
+ *                  the host starts again for every plugin (its own worker, see isolate.js)
  *                  { type: 'run' | 'reload-plugins' | 'call-plugin', id, name?, input? }
  *                  { type: 'dom-result', id, ok, value?, error? }
  *   worker → page: { type: 'log' | 'event' | 'refused' | 'plugin' | 'plugins' | 'ready' | 'error', … }
  *                  { type: 'reply', id, ok, value?, error? }   the answer to a request
  *                  { type: 'dom', id, op, args }              a loop:dom operation for the page
+ * A worker whose first message is `plugin-init` is a plugin's worker instead (plugin-worker.js).
  */
 import { Host } from './host.js';
 import { messageOf } from './providers/errors.js';
+import { servePlugin } from './plugin-worker.js';
 
 const post = (/** @type {any} */ msg) => /** @type {any} */ (self).postMessage(msg);
 let nextDom = 1;
@@ -46,17 +50,28 @@ function urlMapper(files) {
   };
 }
 
+/** @type {((msg: any) => void) | undefined} set when this worker runs one plugin */
+let pluginRole;
+
 self.addEventListener('message', async (/** @type {MessageEvent} */ ev) => {
   const msg = ev.data;
+  if (pluginRole) return pluginRole(msg);
+  if (msg.type === 'plugin-init' && !host) {
+    pluginRole = servePlugin(self);
+    return pluginRole(msg);
+  }
   if (msg.type === 'dom-result') {
     domWaiting.get(msg.id)?.(msg);
     domWaiting.delete(msg.id);
     return;
   }
   if (msg.type === 'start') {
+    const url = urlMapper(msg.files);
     host = new Host({
       emit: post,
-      url: urlMapper(msg.files),
+      url,
+      // Plugins run in workers of this same script (an inline site's from its own bytes).
+      pluginWorker: url ? { url: url('loop-worker.js'), type: 'classic' } : { url: msg.workerUrl ?? self.location.href, type: msg.workerType ?? 'module' },
       domRequest: (op, args) =>
         new Promise((resolve) => {
           const id = nextDom++;
