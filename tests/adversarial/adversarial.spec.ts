@@ -161,11 +161,22 @@ let hostileBrowser: Promise<Page> | undefined;
 const browserHostile = () =>
   (hostileBrowser ??= (async () => {
     const app = await hostileApp();
-    // Only the cases the browser host applies to (no deadline / memory cap in the browser yet).
-    for (const name of ['aaa-grow', 'aaa-spin']) fs.rmSync(path.join(app, 'plugins', `${name}.wasm`));
     const packed = await packWeb(app, { out: tmp('site-hostile') });
     return openSite(packed.outDir, packed.pluginsDir);
   })());
+
+/**
+ * After a hostile plugin was stopped, the page asks again: the plugin is a fresh instance
+ * (it misbehaves again and is stopped again, with the same error) and another plugin answers.
+ */
+async function servesAgain(page: Page, plugin: string, error: string | RegExp) {
+  const again = await page.evaluate((name) => (window as any).loop.callPlugin(name, 'again'), plugin);
+  expect(again.ok).toBe(false);
+  if (typeof error === 'string') expect(again.error).toBe(error);
+  else expect(again.error).toMatch(error);
+  const upper = await page.evaluate(() => (window as any).loop.callPlugin('upper', 'still here'));
+  expect(upper).toEqual({ type: 'reply', id: expect.any(Number), ok: true, value: 'STILL HERE' });
+}
 
 /** The byte range of the first code section of a core module embedded in a component. */
 function codeSection(component: Uint8Array): { start: number; end: number } {
@@ -386,7 +397,14 @@ const CASES: Case[] = [
       expect(r.stdout).toContain("[greeter] error: plugin aaa-spin failed: plugin 'aaa-spin' exceeded its deadline of 1500 ms and was stopped");
       inOrder(r.stdout.split('\n'), EXPECTED_LINES);
     }),
-    browser: na('the browser host does not enforce deadline-ms yet (runtime-browser README, "Not yet"); a spinning plugin would hang its worker'),
+    browser: run(async () => {
+      // Each plugin runs in its own worker; the host terminates it at the deadline.
+      const page = await browserHostile();
+      const lines = await logLines(page);
+      expect(lines).toContain("[greeter] error: plugin aaa-spin failed: plugin 'aaa-spin' exceeded its deadline of 1500 ms and was stopped");
+      inOrder(lines, EXPECTED_LINES);
+      await servesAgain(page, 'aaa-spin', "plugin 'aaa-spin' exceeded its deadline of 1500 ms and was stopped");
+    }),
   },
   {
     id: 'memory-bomb',
@@ -396,7 +414,17 @@ const CASES: Case[] = [
       expect(r.stdout).toMatch(/\[greeter\] error: plugin aaa-grow failed: plugin 'aaa-grow' exceeded its memory limit of 128 MiB \(tried to grow to \d+ bytes\) and was stopped/);
       inOrder(r.stdout.split('\n'), EXPECTED_LINES);
     }),
-    browser: na('the browser host does not enforce memory-mb yet (runtime-browser README, "Not yet")'),
+    browser: run(async () => {
+      // The cap is the maximum of the memory the plugin's core module defines: growing past it fails.
+      const page = await browserHostile();
+      const lines = await logLines(page);
+      const memory = /^plugin 'aaa-grow' exceeded its memory limit of 128 MiB \(its linear memory was at \d+ bytes when it trapped: [^()]*unreachable[^()]*\) and was stopped$/;
+      const grow = lines.filter((l) => l.startsWith('[greeter] error: plugin aaa-grow failed: '));
+      expect(grow).toHaveLength(1);
+      expect(grow[0].slice('[greeter] error: plugin aaa-grow failed: '.length)).toMatch(memory);
+      inOrder(lines, EXPECTED_LINES);
+      await servesAgain(page, 'aaa-grow', memory);
+    }),
   },
   {
     id: 'stack-overflow',
