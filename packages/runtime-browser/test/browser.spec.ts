@@ -185,6 +185,30 @@ describe('browser host (Chromium)', () => {
     await page.close();
   }, LONG * 3);
 
+  test('plugins run in workers of their own: loop:kv written by one plugin is read by another (the host store, replicated)', async () => {
+    const app = copyExampleApp(data.origin, '\n[capabilities."loop:kv"]\nprovider = "memory"\n');
+    cleanup.push(() => fs.rmSync(app, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(app, 'plugins', 'writer.wat'), pluginWat({ name: 'writer', version: '1.0.0', prefix: 'stored:', kv: 'set' }));
+    fs.writeFileSync(path.join(app, 'plugins', 'reader.wat'), pluginWat({ name: 'reader', version: '1.0.0', prefix: 'read:', kv: 'get' }));
+    const { url } = await packAndServe(app);
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await waitDone(page);
+    expect(await eventLines(page)).toEqual([]);
+    // The greeter called reader (nothing stored yet), then writer (stores the greeting).
+    const lines = await logLines(page);
+    expect(lines).toContain('[greeter] info: plugin reader: read:');
+    expect(lines).toContain(`[greeter] info: plugin writer: stored:${GREETING}`);
+    const call = (name: string, input: string) => page.evaluate(([n, i]) => (window as any).loop.callPlugin(n, i), [name, input]);
+    expect(await call('reader', 'x')).toMatchObject({ ok: true, value: `read:${GREETING}` });
+    expect(await call('writer', 'second value')).toMatchObject({ ok: true, value: 'stored:second value' });
+    expect(await call('reader', 'x')).toMatchObject({ ok: true, value: 'read:second value' });
+    // Each plugin has its own worker besides the host's.
+    const workers = page.workers().map((w) => w.url());
+    expect(workers.filter((u) => u.endsWith('/loop-worker.js')).length).toBeGreaterThanOrEqual(5); // host + upper, reverse, reader, writer
+    await page.close();
+  }, LONG * 3);
+
   test('replacing a plugin on the server swaps it without a reload; offline right after the swap, a reload starts the new version', async () => {
     const app = copyExampleApp(data.origin);
     cleanup.push(() => fs.rmSync(app, { recursive: true, force: true }));
