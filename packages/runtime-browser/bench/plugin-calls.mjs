@@ -5,13 +5,18 @@
 // each plugin, sequential calls after a warm-up. Prints the median and p90 per call, the
 // calls per second, and the load average before and after.
 //
-//   node packages/runtime-browser/bench/plugin-calls.mjs [--calls 300] [--rounds 5]
+//   node packages/runtime-browser/bench/plugin-calls.mjs [--calls 300] [--rounds 5] [--against <git rev>]
+//
+// --against REV: A/B in one run — the same site also served with the worker host of REV
+// (packages/runtime-browser/src at that commit, bundled like pack-web bundles it), both pages
+// measured in alternating rounds; prints both and the ratio (this tree / REV).
 //
 // Needs: npm run build (packages/nx-loop/dist), the example components built, /usr/bin/chromium.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +27,7 @@ const CHROMIUM = process.env.LOOP_CHROMIUM ?? '/usr/bin/chromium';
 const arg = (name, dflt) => Number(process.argv[process.argv.indexOf(name) + 1] || dflt) || dflt;
 const calls = arg('--calls', 300);
 const rounds = arg('--rounds', 5);
+const against = process.argv.includes('--against') ? process.argv[process.argv.indexOf('--against') + 1] : undefined;
 if (!fs.existsSync(CHROMIUM)) {
   console.error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   process.exit(1);
@@ -49,24 +55,50 @@ try {
   );
   const site = path.join(work, 'site');
   await packWeb(app, { out: site });
+  /** @type {Record<string, string>} label → URL path prefix */
+  const sides = { this: '' };
+  if (against) {
+    // The same site with REV's worker host: another directory whose loop-worker.js differs.
+    const src = path.join(work, 'rev');
+    fs.mkdirSync(src);
+    execFileSync('sh', ['-c', `git -C "${REPO}" archive "${against}" packages/runtime-browser/src | tar -x -C "${src}"`]);
+    const { loadRolldown } = require(path.join(REPO, 'packages/nx-loop/dist/pack-web/esm.js'));
+    const { rolldown } = await loadRolldown();
+    const b = await rolldown({ input: path.join(src, 'packages/runtime-browser/src/worker.js'), platform: 'browser', treeshake: true, logLevel: 'silent' });
+    const { output } = await b.generate({ format: 'esm', minify: true, codeSplitting: false });
+    await b.close();
+    fs.cpSync(site, path.join(work, 'site-rev'), { recursive: true });
+    fs.writeFileSync(path.join(work, 'site-rev', 'loop-worker.js'), output[0].code);
+    sides[against] = 'rev/';
+  }
 
   server = http.createServer((req, res) => {
-    const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
-    const file = path.join(site, rel);
-    if (!file.startsWith(site) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return void res.writeHead(404).end();
+    let rel = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '');
+    let root = site;
+    if (rel.startsWith('rev/')) [root, rel] = [path.join(work, 'site-rev'), rel.slice(4)];
+    const file = path.join(root, rel || 'index.html');
+    if (!file.startsWith(root) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
     res.end(fs.readFileSync(file));
   });
   const url = await new Promise((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${server.address().port}/`)));
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
-  const page = await browser.newPage();
-  await page.goto(url);
-  await page.waitForFunction(() => ['done', 'failed'].includes(document.documentElement.dataset.loopStatus ?? ''), null, { timeout: 300_000 });
+  /** @type {Record<string, any>} */
+  const pages = {};
+  for (const [label, prefix] of Object.entries(sides)) {
+    const context = await browser.newContext(); // own HTTP cache and service worker
+    const page = await context.newPage();
+    await page.goto(url + prefix);
+    await page.waitForFunction(() => ['done', 'failed'].includes(document.documentElement.dataset.loopStatus ?? ''), null, { timeout: 300_000 });
+    pages[label] = page;
+  }
 
+  /** @type {Record<string, Record<string, { median: number, p90: number, perSecond: number }>>} */
   const results = {};
   for (const name of ['upper', 'reverse']) {
-    const perRound = [];
-    for (let r = 0; r < rounds; r++) {
+    /** @type {Record<string, { median: number, p90: number, total: number }[]>} */
+    const perRound = Object.fromEntries(Object.keys(sides).map((l) => [l, []]));
+    for (let r = 0; r < rounds; r++) for (const [label, page] of Object.entries(pages)) {
       const times = await page.evaluate(
         async ({ name, calls }) => {
           const app = /** @type {any} */ (window).loop;
@@ -83,13 +115,24 @@ try {
         { name, calls },
       );
       times.sort((a, b) => a - b);
-      perRound.push({ median: times[times.length >> 1], p90: times[Math.floor(times.length * 0.9)], total: times.reduce((a, b) => a + b, 0) });
+      perRound[label].push({ median: times[times.length >> 1], p90: times[Math.floor(times.length * 0.9)], total: times.reduce((a, b) => a + b, 0) });
     }
-    const med = (k) => perRound.map((x) => x[k]).sort((a, b) => a - b)[perRound.length >> 1];
-    results[name] = { median: med('median'), p90: med('p90'), perSecond: (calls / med('total')) * 1000 };
+    for (const [label, rs] of Object.entries(perRound)) {
+      const med = (/** @type {'median' | 'p90' | 'total'} */ k) => rs.map((x) => x[k]).sort((a, b) => a - b)[rs.length >> 1];
+      (results[label] ??= {})[name] = { median: med('median'), p90: med('p90'), perSecond: (calls / med('total')) * 1000 };
+    }
   }
-  for (const [name, r] of Object.entries(results)) {
-    console.log(`${name}: median ${r.median.toFixed(3)} ms per call, p90 ${r.p90.toFixed(3)} ms, ${r.perSecond.toFixed(0)} calls/s (page → worker host → plugin → page; ${rounds} rounds × ${calls} calls, medians)`);
+  for (const [label, byPlugin] of Object.entries(results)) {
+    for (const [name, r] of Object.entries(byPlugin)) {
+      console.log(`${label === 'this' ? 'this tree' : label}: ${name}: median ${r.median.toFixed(3)} ms per call, p90 ${r.p90.toFixed(3)} ms, ${r.perSecond.toFixed(0)} calls/s (page → worker host → plugin → page; ${rounds} rounds × ${calls} calls, medians)`);
+    }
+  }
+  if (against) {
+    for (const name of ['upper', 'reverse']) {
+      const a = results.this[name];
+      const b = results[against][name];
+      console.log(`${name}: this tree / ${against} = ${(a.median / b.median).toFixed(2)}× median latency, ${(b.perSecond / a.perSecond).toFixed(2)}× time per call (throughput)`);
+    }
   }
   console.log(`load average: ${loadBefore} (before) / ${load()} (after)`);
 } finally {
