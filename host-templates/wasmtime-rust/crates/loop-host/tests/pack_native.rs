@@ -344,6 +344,64 @@ fn linux_x64_dir_bundle_runs_the_example_app_and_lists_its_checksums() {
     check_same("linux-x64 bundle", &got, &want);
 }
 
+/// Every file of a directory: relative path → (bytes, executable).
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, (Vec<u8>, bool)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(dir).unwrap().to_str().unwrap().to_string();
+            if p.is_dir() {
+                out.insert(format!("{rel}/"), (Vec::new(), false));
+                todo.push(p);
+            } else {
+                let x = std::fs::metadata(&p).unwrap().permissions().mode() & 0o111 != 0;
+                out.insert(rel, (std::fs::read(&p).unwrap(), x));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_bundle_staged_with_hard_links_has_the_same_files_as_a_copied_one() {
+    use std::os::unix::fs::MetadataExt;
+    let Some(runtime) = runtime_host("linux-x64") else { return };
+    let Some(app) = example_app() else { return };
+    let dir = tmpdir("pack-link");
+    let copied = dir.join("copied");
+    let linked = dir.join("linked");
+    pack("linux-x64", &runtime, &app, &copied, true);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_loop-host"));
+    cmd.args(["pack", "--target", "linux-x64", "--bundle", "--runtime"])
+        .arg(&runtime)
+        .arg("--graph")
+        .arg(app.join("app.loop.json"))
+        .arg("--out")
+        .arg(&linked)
+        .env("LOOP_PACK_LINK", "1");
+    let o = run(cmd, "pack (links)");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let (a, b) = (tree(&copied), tree(&linked));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (k, v) in &a {
+        assert!(
+            b[k] == *v,
+            "{k} differs between the copied and the linked bundle"
+        );
+    }
+    // The large files are links (to the runtime host, the components and the code cache) when
+    // the code cache is on this file system; the copied bundle has none.
+    let nlink = |p: PathBuf| std::fs::metadata(p).unwrap().nlink();
+    assert!(nlink(linked.join("hello-app")) >= 2);
+    assert!(nlink(linked.join("components/formatter.wasm")) >= 2);
+    assert_eq!(nlink(copied.join("hello-app")), 1);
+    assert_eq!(nlink(copied.join("components/formatter.wasm")), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn linux_arm64_single_file_runs_under_qemu_like_loop_run() {
     let Some(runtime) = runtime_host("linux-arm64") else { return };

@@ -52,7 +52,9 @@ pub enum PackError {
 impl fmt::Display for PackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PackError::NoPayload => write!(f, "no loop.pack payload is appended to this executable"),
+            PackError::NoPayload => {
+                write!(f, "no loop.pack payload is appended to this executable")
+            }
             PackError::BadMagic(what) => write!(f, "bad magic: {what} (not a {FORMAT} payload)"),
             PackError::UnsupportedVersion(v) => write!(
                 f,
@@ -163,7 +165,9 @@ pub fn parse_trailer(tail: &[u8], file_len: u64) -> Result<Trailer, PackError> {
         )));
     }
     if &tail[0..8] != TRAILER_MAGIC {
-        return Err(PackError::BadMagic("the last 64 bytes are not a loop.pack trailer".into()));
+        return Err(PackError::BadMagic(
+            "the last 64 bytes are not a loop.pack trailer".into(),
+        ));
     }
     let version = u32_at(tail, 8);
     if version != VERSION {
@@ -209,7 +213,9 @@ pub fn parse_header(head: &[u8]) -> Result<(u64, u64), PackError> {
         )));
     }
     if &head[0..8] != HEADER_MAGIC {
-        return Err(PackError::BadMagic("the payload does not start with LOOPPACK".into()));
+        return Err(PackError::BadMagic(
+            "the payload does not start with LOOPPACK".into(),
+        ));
     }
     let version = u32_at(head, 8);
     if version != VERSION {
@@ -224,16 +230,24 @@ pub fn check_path(p: &str) -> Result<(), String> {
         return Err(format!("entry path '{p}' is empty or too long"));
     }
     if p.starts_with('/') || p.contains('\\') || p.contains(':') || p.contains('\0') {
-        return Err(format!("entry path '{p}' is not a relative '/'-separated path"));
+        return Err(format!(
+            "entry path '{p}' is not a relative '/'-separated path"
+        ));
     }
-    if p.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+    if p.split('/')
+        .any(|part| part.is_empty() || part == "." || part == "..")
+    {
         return Err(format!("entry path '{p}' has an empty, '.' or '..' part"));
     }
     Ok(())
 }
 
 fn check_sha(s: &str, what: &str) -> Result<(), PackError> {
-    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if s.len() != 64
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(PackError::Invalid(format!(
             "{what}: sha256 is not 64 lowercase hex digits"
         )));
@@ -316,7 +330,10 @@ fn check_index(index: &Index, data_len: u64) -> Result<(), PackError> {
     for e in &index.entries {
         check_path(&e.path).map_err(PackError::Invalid)?;
         if !seen.insert(e.path.as_str()) {
-            return Err(PackError::Invalid(format!("entry '{}' is listed twice", e.path)));
+            return Err(PackError::Invalid(format!(
+                "entry '{}' is listed twice",
+                e.path
+            )));
         }
         check_sha(&e.sha256, &format!("entry '{}'", e.path))?;
         match e.offset.checked_add(e.length) {
@@ -457,43 +474,71 @@ pub struct NewEntry {
 }
 
 /// Writes a payload: header, index (with the entries' offsets and sha256 filled in), data.
-pub fn write_payload(mut index: Index, files: &[NewEntry]) -> Result<Vec<u8>, PackError> {
-    index.entries.clear();
-    let mut offset = 0u64;
-    for f in files {
-        check_path(&f.path).map_err(PackError::Invalid)?;
-        index.entries.push(Entry {
-            path: f.path.clone(),
-            offset,
-            length: f.bytes.len() as u64,
-            sha256: hex(&Sha256::digest(&f.bytes)),
-        });
-        offset += f.bytes.len() as u64;
-    }
-    check_index(&index, offset)?;
-    let json = serde_json::to_vec(&index).map_err(|e| PackError::Invalid(e.to_string()))?;
-    let total = HEADER_LEN as u64 + json.len() as u64 + offset;
-    let mut out = Vec::with_capacity(total as usize);
-    out.extend_from_slice(HEADER_MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&total.to_le_bytes());
-    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
-    out.extend_from_slice(&json);
+pub fn write_payload(index: Index, files: &[NewEntry]) -> Result<Vec<u8>, PackError> {
+    let parts: Vec<(&str, &[u8], Option<String>)> = files
+        .iter()
+        .map(|f| (f.path.as_str(), f.bytes.as_slice(), None))
+        .collect();
+    let head = payload_head(index, &parts)?;
+    let mut out = Vec::with_capacity(head.len() + parts.iter().map(|p| p.1.len()).sum::<usize>());
+    out.extend_from_slice(&head);
     for f in files {
         out.extend_from_slice(&f.bytes);
     }
     Ok(out)
 }
 
-/// The trailer for `payload` appended at `offset` (the size of the executable image).
-pub fn write_trailer(payload: &[u8], offset: u64) -> Vec<u8> {
+/// The start of a payload (header and index) whose data section is `files` in that order:
+/// `(path, bytes, sha256 when the caller already has it)`. The payload is this head followed
+/// by every file's bytes, so a writer can stream the files from where they are instead of
+/// copying them into one buffer.
+pub fn payload_head(
+    mut index: Index,
+    files: &[(&str, &[u8], Option<String>)],
+) -> Result<Vec<u8>, PackError> {
+    index.entries.clear();
+    let mut offset = 0u64;
+    for (path, bytes, sha) in files {
+        check_path(path).map_err(PackError::Invalid)?;
+        index.entries.push(Entry {
+            path: path.to_string(),
+            offset,
+            length: bytes.len() as u64,
+            sha256: sha.clone().unwrap_or_else(|| hex(&Sha256::digest(bytes))),
+        });
+        offset += bytes.len() as u64;
+    }
+    check_index(&index, offset)?;
+    let json = serde_json::to_vec(&index).map_err(|e| PackError::Invalid(e.to_string()))?;
+    let total = HEADER_LEN as u64 + json.len() as u64 + offset;
+    let mut out = Vec::with_capacity(HEADER_LEN + json.len());
+    out.extend_from_slice(HEADER_MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&total.to_le_bytes());
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    Ok(out)
+}
+
+/// The trailer of a payload at `offset` (the size of the executable image) from its length
+/// and sha256 (for writers that hash the payload while writing it).
+pub fn trailer_for(offset: u64, length: u64, sha256: &[u8; 32]) -> Vec<u8> {
     let mut t = Vec::with_capacity(TRAILER_LEN);
     t.extend_from_slice(TRAILER_MAGIC);
     t.extend_from_slice(&VERSION.to_le_bytes());
     t.extend_from_slice(&0u32.to_le_bytes());
     t.extend_from_slice(&offset.to_le_bytes());
-    t.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    t.extend_from_slice(&Sha256::digest(payload));
+    t.extend_from_slice(&length.to_le_bytes());
+    t.extend_from_slice(sha256);
     t
+}
+
+/// The trailer for `payload` appended at `offset` (the size of the executable image).
+pub fn write_trailer(payload: &[u8], offset: u64) -> Vec<u8> {
+    trailer_for(
+        offset,
+        payload.len() as u64,
+        &Sha256::digest(payload).into(),
+    )
 }

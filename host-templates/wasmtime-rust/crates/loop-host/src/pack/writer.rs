@@ -3,8 +3,8 @@
 //! the code cache (a warm cache makes it a copy and a write) and never runs cargo.
 
 use super::exe::{self, Arch, Kind};
-use super::format::{self, ComponentRef, Index, NewEntry};
-use crate::engine::{precompile_cached, sha256_hex, target_engine};
+use super::format::{self, ComponentRef, Index};
+use crate::engine::{compat_key, precompile_cached, sha256_hex, target_engine};
 use crate::graph::Graph;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -36,6 +36,8 @@ struct AppFile {
     path: String,
     bytes: Vec<u8>,
     sha256: String,
+    /// Where it was read from.
+    src: PathBuf,
     /// Whether a trust class with keys covers it (its WebAssembly is kept for the signature check).
     signed: bool,
 }
@@ -56,12 +58,7 @@ pub fn check_runtime(runtime: &Path, bytes: &[u8], name: &str, triple: &str) -> 
         bail!(
             "--runtime {shown}: is an {}, but target {name} ({triple}) needs a {}",
             img.describe(),
-            exe::Image {
-                kind,
-                arch,
-                end: 0
-            }
-            .describe()
+            exe::Image { kind, arch, end: 0 }.describe()
         );
     }
     if img.end != bytes.len() as u64 {
@@ -157,6 +154,7 @@ fn staged_graph(graph: &Graph, bundle: bool) -> Result<(Value, Vec<AppFile>)> {
             path,
             bytes,
             sha256: sha,
+            src,
             signed: !graph.trust_keys(&spec.trust).is_empty(),
         });
     }
@@ -217,6 +215,7 @@ fn staged_graph(graph: &Graph, bundle: bool) -> Result<(Value, Vec<AppFile>)> {
                 path,
                 bytes,
                 sha256: sha,
+                src: f.clone(),
                 signed,
             });
         }
@@ -230,13 +229,23 @@ fn staged_graph(graph: &Graph, bundle: bool) -> Result<(Value, Vec<AppFile>)> {
     Ok((json, files))
 }
 
-/// Precompiled code per distinct sha256.
+/// The precompiled code of one distinct component.
+struct Code {
+    bytes: Vec<u8>,
+    /// sha256 of `bytes` (the payload entry's and SHA256SUMS' checksum).
+    sha256: String,
+    /// The code cache file holding these bytes, when there is one.
+    cached: Option<PathBuf>,
+}
+
+/// Precompiled code per distinct sha256 of the WebAssembly (through the code cache: with a warm
+/// cache this reads files). The code's own checksums are computed on both cores.
 fn precompile_all(
     engine: &Engine,
     code_dir: Option<&Path>,
     files: &[AppFile],
     name: &str,
-) -> Result<BTreeMap<String, Vec<u8>>> {
+) -> Result<BTreeMap<String, Code>> {
     let mut code = BTreeMap::new();
     for f in files {
         if code.contains_key(&f.sha256) {
@@ -249,9 +258,49 @@ fn precompile_all(
                 crate::one_line(&e)
             )
         })?;
-        code.insert(f.sha256.clone(), c);
+        // precompile_cached's cache file (engine.rs: `<sha256>-<compat key>.cwasm`), used only
+        // when it holds exactly these bytes.
+        let cached = code_dir
+            .map(|d| d.join(format!("{}-{}.cwasm", f.sha256, compat_key(engine))))
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() == c.len() as u64));
+        code.insert(
+            f.sha256.clone(),
+            Code {
+                bytes: c,
+                sha256: String::new(),
+                cached,
+            },
+        );
     }
+    let mut all: Vec<&mut Code> = code.values_mut().collect();
+    hash_all(&mut all);
     Ok(code)
+}
+
+/// Fills in `sha256` of every code blob, spread over two threads.
+fn hash_all(codes: &mut [&mut Code]) {
+    let total: usize = codes.iter().map(|c| c.bytes.len()).sum();
+    // Split where the first half of the bytes ends.
+    let mut acc = 0;
+    let split = codes
+        .iter()
+        .position(|c| {
+            acc += c.bytes.len();
+            acc * 2 >= total
+        })
+        .map_or(codes.len(), |i| i + 1)
+        .min(codes.len());
+    let (a, b) = codes.split_at_mut(split);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for c in a.iter_mut() {
+                c.sha256 = sha256_hex(&c.bytes);
+            }
+        });
+        for c in b.iter_mut() {
+            c.sha256 = sha256_hex(&c.bytes);
+        }
+    });
 }
 
 fn write_file_atomic(path: &Path, parts: &[&[u8]], exec: bool) -> Result<()> {
@@ -272,7 +321,10 @@ fn write_file_atomic(path: &Path, parts: &[&[u8]], exec: bool) -> Result<()> {
         for p in parts {
             f.write_all(p)?;
         }
-        f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        // No fsync (as compilers write their outputs): a packed file is made again rather than
+        // recovered after a crash; the rename shows other processes only a complete file.
+        f.flush()?;
+        drop(f);
         #[cfg(unix)]
         if exec {
             use std::os::unix::fs::PermissionsExt;
@@ -324,13 +376,15 @@ pub fn pack(opts: &PackOptions) -> Result<Packed> {
     if opts.bundle {
         total = write_bundle(opts, &graph, exe_suffix, &host, &graph_text, &files, &code)?;
     } else {
-        let mut entries = vec![NewEntry {
-            path: "app.loop.json".into(),
-            bytes: graph_text,
-        }];
+        // Data section: the graph, the WebAssembly of signed components, each distinct code once.
+        let mut parts: Vec<(&str, &[u8], Option<String>)> =
+            vec![("app.loop.json", graph_text.as_slice(), None)];
         let mut refs = Vec::new();
-        for f in &files {
-            let code_path = format!("code/{}.cwasm", f.sha256);
+        let code_paths: Vec<String> = files
+            .iter()
+            .map(|f| format!("code/{}.cwasm", f.sha256))
+            .collect();
+        for (f, code_path) in files.iter().zip(&code_paths) {
             refs.push(ComponentRef {
                 path: f.path.clone(),
                 sha256: f.sha256.clone(),
@@ -338,16 +392,15 @@ pub fn pack(opts: &PackOptions) -> Result<Packed> {
                 wasm: f.signed,
             });
             if f.signed {
-                entries.push(NewEntry {
-                    path: f.path.clone(),
-                    bytes: f.bytes.clone(),
-                });
+                parts.push((f.path.as_str(), f.bytes.as_slice(), Some(f.sha256.clone())));
             }
-            if !entries.iter().any(|e| e.path == code_path) {
-                entries.push(NewEntry {
-                    path: code_path,
-                    bytes: code[&f.sha256].clone(),
-                });
+            if !parts.iter().any(|p| p.0 == code_path) {
+                let c = &code[&f.sha256];
+                parts.push((
+                    code_path.as_str(),
+                    c.bytes.as_slice(),
+                    Some(c.sha256.clone()),
+                ));
             }
         }
         let index = Index {
@@ -361,11 +414,11 @@ pub fn pack(opts: &PackOptions) -> Result<Packed> {
             components: refs,
             entries: Vec::new(),
         };
-        let payload = format::write_payload(index, &entries)
+        let head = format::payload_head(index, &parts)
             .map_err(|e| format_err!("{}: {e}", opts.out.display()))?;
-        let trailer = format::write_trailer(&payload, host_len);
-        write_file_atomic(&opts.out, &[&host, &payload, &trailer], true)?;
-        total = (host.len() + payload.len() + trailer.len()) as u64;
+        let mut payload: Vec<&[u8]> = vec![&head];
+        payload.extend(parts.iter().map(|p| p.1));
+        total = write_single(&opts.out, &host, host_len, &payload)?;
     }
     Ok(Packed {
         target: name,
@@ -376,6 +429,81 @@ pub fn pack(opts: &PackOptions) -> Result<Packed> {
     })
 }
 
+/// Writes `host | payload | trailer` to `out` (through a temp file and a rename), the payload
+/// streamed from its parts: one thread writes while another hashes it for the trailer.
+fn write_single(out: &Path, host: &[u8], host_len: u64, payload: &[&[u8]]) -> Result<u64> {
+    use sha2::{Digest, Sha256};
+    let length: u64 = payload.iter().map(|p| p.len() as u64).sum();
+    let (sha, written) = std::thread::scope(|s| {
+        let hasher = s.spawn(|| {
+            let mut h = Sha256::new();
+            for p in payload {
+                h.update(p);
+            }
+            let d: [u8; 32] = h.finalize().into();
+            d
+        });
+        let tmp = tmp_path(out);
+        let written = (|| -> Result<std::fs::File> {
+            let dir = tmp.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format_err!("{}: cannot create directory: {e}", dir.display()))?;
+            let mut f = std::fs::File::create(&tmp)
+                .map_err(|e| format_err!("{}: cannot write: {e}", out.display()))?;
+            use std::io::Write;
+            for p in std::iter::once(&host).chain(payload.iter()) {
+                f.write_all(p)
+                    .map_err(|e| format_err!("{}: cannot write: {e}", out.display()))?;
+            }
+            Ok(f)
+        })();
+        (
+            hasher.join().expect("hashing thread"),
+            written.map(|f| (f, tmp)),
+        )
+    });
+    let (mut f, tmp) = written.inspect_err(|_| {
+        let _ = std::fs::remove_file(tmp_path(out));
+    })?;
+    let trailer = format::trailer_for(host_len, length, &sha);
+    let finish = || -> std::io::Result<()> {
+        use std::io::Write;
+        f.write_all(&trailer)?;
+        drop(f);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+        }
+        std::fs::rename(&tmp, out)
+    };
+    finish().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format_err!("{}: cannot write: {e}", out.display())
+    })?;
+    Ok(host.len() as u64 + length + trailer.len() as u64)
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+        std::process::id()
+    ))
+}
+
+/// `LOOP_PACK_LINK=1`: the bundle's large files are hard links to where pack read them (the
+/// runtime host, the component and plugin files, the code cache) instead of copies. Only for a
+/// bundle nobody edits (`loop pack native` stages one to archive it, then deletes it): a file
+/// overwritten in place in such a bundle would change the original.
+fn link_mode() -> bool {
+    std::env::var_os("LOOP_PACK_LINK").is_some_and(|v| v == "1")
+}
+
 fn write_bundle(
     opts: &PackOptions,
     graph: &Graph,
@@ -383,7 +511,7 @@ fn write_bundle(
     host: &[u8],
     graph_text: &[u8],
     files: &[AppFile],
-    code: &BTreeMap<String, Vec<u8>>,
+    code: &BTreeMap<String, Code>,
 ) -> Result<u64> {
     let out = &opts.out;
     if out.exists() && !out.is_dir() {
@@ -399,32 +527,64 @@ fn write_bundle(
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&stage);
+    let link = link_mode();
     let exe_name = format!("{}{exe_suffix}", safe_name(&graph.app.name));
     let mut listed: Vec<(String, String)> = Vec::new();
-    let mut put = |rel: &str, bytes: &[u8], exec: bool| -> Result<()> {
-        write_file_atomic(&stage.join(rel), &[bytes], exec)?;
-        listed.push((rel.to_string(), format::hex(&sha2::Sha256::digest(bytes))));
-        Ok(())
-    };
-    use sha2::Digest;
+    // The stage is private until it is renamed to `out`: files are written directly.
+    let mut put =
+        |rel: &str, bytes: &[u8], sha: String, src: Option<&Path>, exec: bool| -> Result<()> {
+            let dest = stage.join(rel);
+            let dir = dest.parent().unwrap_or(&stage);
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format_err!("{}: cannot create directory: {e}", dir.display()))?;
+            let linked = link
+                && src.is_some_and(|s| {
+                    is_same_file(s, bytes.len(), exec) && std::fs::hard_link(s, &dest).is_ok()
+                });
+            if !linked {
+                std::fs::write(&dest, bytes)
+                    .map_err(|e| format_err!("{}: cannot write: {e}", dest.display()))?;
+                #[cfg(unix)]
+                if exec {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
+                        .map_err(|e| format_err!("{}: {e}", dest.display()))?;
+                }
+            }
+            listed.push((rel.to_string(), sha));
+            Ok(())
+        };
     let mut total = 0u64;
-    put(&exe_name, host, true)?;
-    put("app.loop.json", graph_text, false)?;
+    put(&exe_name, host, sha256_hex(host), Some(&opts.runtime), true)?;
+    put(
+        "app.loop.json",
+        graph_text,
+        sha256_hex(graph_text),
+        None,
+        false,
+    )?;
     total += (host.len() + graph_text.len()) as u64;
     for f in files {
-        put(&f.path, &f.bytes, false)?;
+        put(&f.path, &f.bytes, f.sha256.clone(), Some(&f.src), false)?;
         total += f.bytes.len() as u64;
     }
     std::fs::create_dir_all(stage.join("plugins"))
         .map_err(|e| format_err!("{}: {e}", stage.display()))?;
     for (sha, c) in code {
-        put(&format!("code/{sha}.cwasm"), c, false)?;
-        total += c.len() as u64;
+        put(
+            &format!("code/{sha}.cwasm"),
+            &c.bytes,
+            c.sha256.clone(),
+            c.cached.as_deref(),
+            false,
+        )?;
+        total += c.bytes.len() as u64;
     }
     let mut sums = listed;
     sums.sort();
     let text: String = sums.iter().map(|(p, h)| format!("{h}  {p}\n")).collect();
-    write_file_atomic(&stage.join("SHA256SUMS"), &[text.as_bytes()], false)?;
+    std::fs::write(stage.join("SHA256SUMS"), text.as_bytes())
+        .map_err(|e| format_err!("{}: cannot write: {e}", stage.display()))?;
     total += text.len() as u64;
     if out.exists() {
         std::fs::remove_dir_all(out)
@@ -435,6 +595,23 @@ fn write_bundle(
         format_err!("{}: cannot write the bundle: {e}", out.display())
     })?;
     Ok(total)
+}
+
+/// Whether `src` can stand for the bytes just read from it: same length, and executable when
+/// the bundle needs it to be.
+fn is_same_file(src: &Path, len: usize, exec: bool) -> bool {
+    let Ok(m) = std::fs::metadata(src) else {
+        return false;
+    };
+    #[cfg(unix)]
+    let mode_ok = {
+        use std::os::unix::fs::PermissionsExt;
+        let x = m.permissions().mode() & 0o111 != 0;
+        x == exec
+    };
+    #[cfg(not(unix))]
+    let mode_ok = !exec;
+    m.is_file() && m.len() == len as u64 && mode_ok
 }
 
 /// `loop-host compile --target <triple> [--out-dir D] <files>`: precompiles for another target,
