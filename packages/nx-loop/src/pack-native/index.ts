@@ -17,12 +17,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isLoopError, LoopError, type Diagnostic } from '../errors';
-import { ensureHostBinary, HostError, type HostProfile } from '../host';
+import { ensureHostBinary, HostError, loopCacheDir, type HostProfile } from '../host';
 import { manifestPath } from '../manifest/load';
 import { graphJson, resolveApp, type ResolvedGraph } from '../resolve/resolve';
 import { nativeHostOfApp, type CustomHostProfile } from '../host/custom';
 import { verifyForPack } from '../signing/pack';
-import { directoryEntries, tarGz, writeWithChecksum, zip } from './archive';
+import { directoryEntries, readSums, writeArchive } from './archive';
 import { CODES } from './codes';
 import { packCustom } from './custom';
 import { hostTarget, macosMissing, parseTargets, runtimeHostPath, runtimeMissing, type NativeTarget } from './targets';
@@ -31,7 +31,7 @@ import { appDistDir, workspaceRoot } from '../pack-web';
 export { CODES } from './codes';
 export { customCrossMissing } from './custom';
 export { GROUPS, TARGETS, hostTarget, parseTargets, runtimeHostPath, hostsDir, type NativeTarget } from './targets';
-export { tar, tarGz, zip, directoryEntries, ARCHIVE_EPOCH } from './archive';
+export { tar, tarGz, zip, directoryEntries, readSums, writeArchive, ARCHIVE_EPOCH } from './archive';
 
 export interface PackNativeOptions {
   /** Groups / target names / triples (`linux,windows-x64`); default: this machine's target. */
@@ -51,6 +51,12 @@ export interface PackNativeOptions {
    * where level 6 takes ~3× as long as level 1 for ~10% less).
    */
   level?: number;
+  /**
+   * Where deflated pieces of the bundles' large files are cached by sha256 (archive.ts); default
+   * `$LOOP_DEFLATE_CACHE`, else `${LOOP_CACHE_DIR:-~/.cache/loop}/deflate`; `false` (or
+   * LOOP_NO_CODE_CACHE=1) for none.
+   */
+  archiveCache?: string | false;
   /**
    * Only for an app with its own host (`[targets] native-host`): build that host with cargo's
    * release profile instead of the dev profile its build.mjs uses by default (the first release
@@ -118,8 +124,8 @@ export function devHost(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Runs the dev host; a failure becomes a LoopError carrying the host's own message. */
-export function runDevHost(host: string, args: string[], what: string, env: NodeJS.ProcessEnv = process.env): void {
-  const r = spawnSync(host, args, { env: { ...env, LOOP_QUIET: '1' }, encoding: 'utf8', maxBuffer: 64 << 20 });
+export function runDevHost(host: string, args: string[], what: string, env: NodeJS.ProcessEnv = process.env, extraEnv: NodeJS.ProcessEnv = {}): void {
+  const r = spawnSync(host, args, { env: { ...env, LOOP_QUIET: '1', ...extraEnv }, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.error) throw new LoopError({ code: CODES.packFailed, file: host, message: `cannot start the dev host: ${r.error.message}`, hint: 'set LOOP_HOST_BIN to a built loop-host' });
   if (r.status !== 0) {
     const lines = `${r.stderr ?? ''}`.trim().split('\n').filter(Boolean);
@@ -197,6 +203,7 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
   }
 
   const host = devHost(env);
+  const cacheDir = opts.archiveCache === false || env.LOOP_NO_CODE_CACHE ? undefined : (opts.archiveCache || env.LOOP_DEFLATE_CACHE || path.join(loopCacheDir(env), 'deflate'));
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-pack-native-'));
   const result: PackNativeResult = { outDir, graph, packed: [], precompiledOnly: [], problems: [], signatures };
   try {
@@ -236,11 +243,11 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
         fs.mkdirSync(path.dirname(file), { recursive: true });
         runDevHost(host, ['pack', '--target', t.name, '--runtime', runtime, '--graph', graphFile, '--out', file], `${t.name} single file`, env);
         const bundle = path.join(stage, names.bundle);
-        runDevHost(host, ['pack', '--target', t.name, '--runtime', runtime, '--graph', graphFile, '--out', bundle, '--bundle'], `${t.name} dir bundle`, env);
-        const entries = directoryEntries(bundle, names.bundle);
-        const level = opts.level ?? 1;
-        const data = t.archive === 'zip' ? zip(entries, level) : tarGz(entries, level);
-        const archiveSha256 = writeWithChecksum(archive, data);
+        // The staged bundle is only read (archived) and then deleted: its large files may be
+        // hard links to the runtime host, the component files and the code cache.
+        runDevHost(host, ['pack', '--target', t.name, '--runtime', runtime, '--graph', graphFile, '--out', bundle, '--bundle'], `${t.name} dir bundle`, env, { LOOP_PACK_LINK: '1' });
+        const entries = directoryEntries(bundle, names.bundle, readSums(bundle));
+        const { bytes: archiveBytes, sha256: archiveSha256 } = writeArchive(archive, t.archive, entries, { level: opts.level ?? 1, cacheDir });
         fs.rmSync(bundle, { recursive: true, force: true });
         const r: TargetResult = {
           target: t.name,
@@ -248,7 +255,7 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
           file,
           fileBytes: fs.statSync(file).size,
           archive,
-          archiveBytes: data.length,
+          archiveBytes,
           archiveSha256,
           hostBytes: fs.statSync(runtime).size,
           ms: Number(process.hrtime.bigint() - started) / 1e6,

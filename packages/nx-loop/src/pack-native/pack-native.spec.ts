@@ -11,7 +11,9 @@ import { formatDiagnostic, isLoopError } from '../errors';
 import { main } from '../cli/main';
 import { ensureHostBinary } from '../host';
 import { generateKeyPair } from '../signing/keys';
-import { directoryEntries, tarGz, writeWithChecksum, zip } from './archive';
+import { crc32Combine, directoryEntries, PIECE_MIN, readSums, tarGz, writeArchive, writeWithChecksum, zip } from './archive';
+import * as zlib from 'node:zlib';
+import { createHash, randomBytes } from 'node:crypto';
 import { parseTargets, requireRuntimeHost, runtimeHostPath, TARGETS } from './targets';
 
 const REPO = path.resolve(__dirname, '../../../..');
@@ -122,6 +124,65 @@ describe('archives (written with zlib, read by the system tar and unzip)', () =>
     expect(spawnSync('unzip', ['-q', file, '-d', out]).status).toBe(0);
     same(dir, path.join(out, 'hello-windows-x64'));
   });
+});
+
+describe('archives from deflated pieces and the piece cache', () => {
+  it('crc32Combine gives the CRC-32 of the concatenation', () => {
+    for (const [a, b] of [[0, 0], [1, 0], [0, 1], [17, 70_000], [5000, 1], [65_537, 300_000]]) {
+      const A = randomBytes(a);
+      const B = randomBytes(b);
+      expect(crc32Combine(zlib.crc32(A), zlib.crc32(B), B.length)).toBe(zlib.crc32(Buffer.concat([A, B])) >>> 0);
+    }
+  });
+
+  // Large files (pieces of their own) next to small ones, one listed in SHA256SUMS with a wrong sum.
+  const dir = tmp('loop-archive-pieces-');
+  fs.mkdirSync(path.join(dir, 'code'));
+  fs.mkdirSync(path.join(dir, 'plugins'));
+  const big = Buffer.concat([randomBytes(PIECE_MIN), Buffer.alloc(3 * PIECE_MIN, 'loop ')]);
+  fs.writeFileSync(path.join(dir, 'app'), Buffer.concat([Buffer.from('#!/bin/sh\necho hi\n'), big]));
+  fs.chmodSync(path.join(dir, 'app'), 0o755);
+  fs.writeFileSync(path.join(dir, 'code/a.cwasm'), big);
+  fs.writeFileSync(path.join(dir, 'code/b.cwasm'), randomBytes(PIECE_MIN + 3)); // deflate does not help: stored in the zip
+  fs.writeFileSync(path.join(dir, 'app.loop.json'), '{"format":"loop.app/1"}\n');
+  const sha = (f: string) => createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex');
+  fs.writeFileSync(path.join(dir, 'SHA256SUMS'), `${sha('app')}  app\n${sha('code/a.cwasm')}  code/a.cwasm\n${'0'.repeat(64)}  code/b.cwasm\n`);
+
+  for (const kind of ['tar.gz', 'zip'] as const) {
+    it(`${kind}: the same bytes from a cold cache, a warm cache and no cache; tar/unzip read them; a damaged cache entry is not used`, () => {
+      const out = tmp('loop-archive-pieces-out-');
+      const cache = path.join(out, 'cache');
+      const file = (n: string) => path.join(out, `${n}.${kind}`);
+      const entries = () => directoryEntries(dir, 'b', readSums(dir));
+      const none = writeArchive(file('none'), kind, entries(), { level: 1 });
+      const cold = writeArchive(file('cold'), kind, entries(), { level: 1, cacheDir: cache });
+      // Pieces are cached only under a sha256 that matches the bytes (b.cwasm's sum is wrong).
+      const cached = fs.readdirSync(cache).sort();
+      expect(cached.map((f) => f.slice(0, 64)).sort()).toEqual([sha('app'), sha('code/a.cwasm')].sort());
+      const warm = writeArchive(file('warm'), kind, entries(), { level: 1, cacheDir: cache });
+      expect(cold).toEqual(none);
+      expect(warm).toEqual(none);
+      expect(fs.readFileSync(file('warm')).equals(fs.readFileSync(file('none')))).toBe(true);
+      expect((kind === 'zip' ? zip : tarGz)(entries(), 1).equals(fs.readFileSync(file('none')))).toBe(true);
+      expect(fs.readFileSync(`${file('warm')}.sha256`, 'utf8')).toBe(`${warm.sha256}  warm.${kind}\n`);
+      // A flipped byte in a cached piece: detected (its own sha256), deflated again, same archive.
+      const piece = path.join(cache, cached[0]);
+      const bytes = fs.readFileSync(piece);
+      bytes[bytes.length - 10] ^= 0xff;
+      fs.writeFileSync(piece, bytes);
+      expect(writeArchive(file('healed'), kind, entries(), { level: 1, cacheDir: cache })).toEqual(none);
+      const x = path.join(out, 'x');
+      fs.mkdirSync(x);
+      const r = kind === 'zip' ? spawnSync('unzip', ['-q', file('warm'), '-d', x], { encoding: 'utf8' }) : spawnSync('tar', ['-xzf', file('warm'), '-C', x], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      for (const f of ['app', 'app.loop.json', 'code/a.cwasm', 'code/b.cwasm', 'SHA256SUMS']) expect(fs.readFileSync(path.join(x, 'b', f)).equals(fs.readFileSync(path.join(dir, f))), f).toBe(true);
+      expect(fs.statSync(path.join(x, 'b/app')).mode & 0o111).not.toBe(0);
+      expect(fs.statSync(path.join(x, 'b/plugins')).isDirectory()).toBe(true);
+      if (kind === 'tar.gz') expect(spawnSync('gzip', ['-t', file('warm')]).status).toBe(0);
+      else expect(spawnSync('unzip', ['-t', file('warm')], { encoding: 'utf8' }).stdout).toContain('No errors detected');
+    });
+  }
 });
 
 describe('loop pack native: errors before anything is packed', () => {
