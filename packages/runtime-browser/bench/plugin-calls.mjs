@@ -10,6 +10,9 @@
 // --against REV: A/B in one run — the same site also served with the worker host of REV
 // (packages/runtime-browser/src at that commit, bundled like pack-web bundles it), both pages
 // measured in alternating rounds; prints both and the ratio (this tree / REV).
+// --loads N (default 5): also N page loads per side, alternating, each in a new browser
+// context (its own HTTP cache, no service worker yet): time from navigation to the first log
+// line (page.js's window.__loopFirstLog; the entry runs once every plugin is loaded).
 //
 // Needs: npm run build (packages/nx-loop/dist), the example components built, /usr/bin/chromium.
 import * as fs from 'node:fs';
@@ -27,6 +30,7 @@ const CHROMIUM = process.env.LOOP_CHROMIUM ?? '/usr/bin/chromium';
 const arg = (name, dflt) => Number(process.argv[process.argv.indexOf(name) + 1] || dflt) || dflt;
 const calls = arg('--calls', 300);
 const rounds = arg('--rounds', 5);
+const loads = arg('--loads', 5);
 const against = process.argv.includes('--against') ? process.argv[process.argv.indexOf('--against') + 1] : undefined;
 if (!fs.existsSync(CHROMIUM)) {
   console.error(`${CHROMIUM} is missing: apt-get install -y chromium`);
@@ -83,6 +87,24 @@ try {
   });
   const url = await new Promise((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${server.address().port}/`)));
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  /** @type {Record<string, number[]>} */
+  const firstLog = Object.fromEntries(Object.keys(sides).map((l) => [l, []]));
+  for (let i = 0; i < loads; i++) {
+    for (const [label, prefix] of Object.entries(sides)) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(url + prefix);
+      await page.waitForFunction(() => ['done', 'failed'].includes(document.documentElement.dataset.loopStatus ?? ''), null, { timeout: 300_000 });
+      firstLog[label].push(await page.evaluate(() => /** @type {any} */ (window).__loopFirstLog));
+      await context.close();
+    }
+  }
+  const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  for (const [label, xs] of Object.entries(firstLog)) {
+    console.log(`${label === 'this' ? 'this tree' : label}: navigation → first log line ${median(xs).toFixed(0)} ms (median of ${loads} loads, new context each: ${xs.map((x) => x.toFixed(0)).join(' ')})`);
+  }
+  if (against) console.log(`first log line: this tree / ${against} = ${(median(firstLog.this) / median(firstLog[against])).toFixed(2)}×`);
+
   /** @type {Record<string, any>} */
   const pages = {};
   for (const [label, prefix] of Object.entries(sides)) {

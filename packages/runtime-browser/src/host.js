@@ -165,18 +165,32 @@ export class Host {
         throw new HostError(why);
       }
     }
-    for (const c of graph.components) {
-      if (c.class === 'plugin') continue;
-      this.instances.set(c.name, await this.instantiate(c, site.components[c.name]));
-      this.emit({ type: 'event', name: 'instantiated', component: c.name });
-    }
+    // Plugins start loading now (each starts its own worker) while the core and default
+    // components are instantiated here; they are reported and registered afterwards, in order.
+    /** @type {Promise<() => Promise<unknown>>[]} */
+    const plugins = [];
     for (const c of graph.components) {
       if (c.class !== 'plugin') continue;
       const t = site.components[c.name];
       if (!t) throw new HostError(`loop.site.json: no transpiled files for plugin component '${c.name}'`);
-      await this.loadPlugin(c.name, c, t, `component:${c.sha256.slice(0, 16)}`);
+      plugins.push(this.preparePlugin(c.name, c, t, `component:${c.sha256.slice(0, 16)}`));
     }
-    if (graph.plugins && site.plugins) await this.reloadPlugins();
+    if (graph.plugins && site.plugins) plugins.push(this.preparePluginDir());
+    for (const p of plugins) p.catch(() => {});
+    try {
+      for (const c of graph.components) {
+        if (c.class === 'plugin') continue;
+        this.instances.set(c.name, await this.instantiate(c, site.components[c.name]));
+        this.emit({ type: 'event', name: 'instantiated', component: c.name });
+      }
+      for (const p of plugins) await (await p)();
+    } catch (e) {
+      // The app does not start: end the plugin workers that were started for it.
+      Promise.allSettled(plugins).then(() => {
+        for (const iso of this.isolates.values()) iso.retire();
+      });
+      throw e;
+    }
     this.emit({ type: 'ready', app: graph.app, plugins: this.registry.list() });
   }
 
@@ -384,18 +398,41 @@ export class Host {
    * @returns {Promise<boolean>} whether it was loaded
    */
   async loadPlugin(name, gate, t, version) {
+    return (await this.preparePlugin(name, gate, t, version))();
+  }
+
+  /**
+   * The slow part of loading a plugin (signature, trust gate, compiling, starting its worker),
+   * without a word to the page: resolves to the step that reports and registers it, so that
+   * several plugins load at once and are still reported in order.
+   * @param {string} name @param {{ name: string, trust: string, allow: string[], config?: Record<string, string>, limits?: Limits }} gate @param {Transpiled} t @param {string} version
+   * @returns {Promise<() => Promise<boolean>>}
+   */
+  async preparePlugin(name, gate, t, version) {
     try {
       gate = { ...gate, ...(await this.admit(name, gate, t, `plugin '${name}'`)) };
     } catch (e) {
-      this.emit({ type: 'refused', component: name, message: messageOf(e) });
-      return false;
+      return async () => {
+        this.emit({ type: 'refused', component: name, message: messageOf(e) });
+        return false;
+      };
     }
     const why = refusal({ ...gate, name }, t.imports, new Set());
     if (why) {
-      this.emit({ type: 'refused', component: name, message: why });
-      return false;
+      return async () => {
+        this.emit({ type: 'refused', component: name, message: why });
+        return false;
+      };
     }
-    if (this.pluginWorker) return this.loadIsolated(name, gate, t, version);
+    if (this.pluginWorker) return this.prepareIsolated(name, gate, t, version);
+    return () => this.loadInHost(name, gate, t, version);
+  }
+
+  /**
+   * Instantiates a plugin in the host worker (no Worker to isolate it in): no limits.
+   * @param {string} name @param {{ config?: Record<string, string> }} gate @param {Transpiled} t @param {string} version
+   */
+  async loadInHost(name, gate, t, version) {
     try {
       const inst = await this.instantiate({ name, config: gate.config ?? {} }, t);
       const plugin = inst['loop:plugin/plugin@0.1.0'] ?? inst.plugin;
@@ -413,11 +450,12 @@ export class Host {
   }
 
   /**
-   * Starts a plugin in its own worker and registers it; the previous version (if any) is
-   * retired once its queued calls are done.
+   * Starts a plugin in its own worker; the step it resolves to registers it (or reports why it
+   * could not start) and retires the previous version once its queued calls are done.
    * @param {string} name @param {{ name: string, trust: string, allow: string[], config?: Record<string, string>, limits?: Limits }} gate @param {Transpiled} t @param {string} version
+   * @returns {Promise<() => Promise<boolean>>}
    */
-  async loadIsolated(name, gate, t, version) {
+  async prepareIsolated(name, gate, t, version) {
     /** @type {IsolatedPlugin | undefined} */
     let iso;
     try {
@@ -460,37 +498,57 @@ export class Host {
       this.isolates.set(`${name}\u0000${version}`, iso); // receives kv writes while it starts
       const started = await iso.start();
       if (!started.ok) throw new HostError(`plugin '${name}' could not be instantiated: ${started.message}`);
-      const previous = this.pluginVersions.get(name);
       const running = /** @type {IsolatedPlugin} */ (iso);
-      this.registry.set({ name, source: version, info: started.info, handle: (input) => running.call(input) });
-      this.isolates.get(name)?.retire();
-      this.isolates.delete(`${name}\u0000${version}`);
-      this.isolates.set(name, running);
-      this.pluginVersions.set(name, version);
-      this.emit({ type: 'plugin', name, version, info: started.info, previous: previous ?? null });
-      return true;
+      return async () => {
+        const previous = this.pluginVersions.get(name);
+        this.registry.set({ name, source: version, info: started.info, handle: (input) => running.call(input) });
+        this.isolates.get(name)?.retire();
+        this.isolates.delete(`${name}\u0000${version}`);
+        this.isolates.set(name, running);
+        this.pluginVersions.set(name, version);
+        this.emit({ type: 'plugin', name, version, info: started.info, previous: previous ?? null });
+        return true;
+      };
     } catch (e) {
       if (iso) {
         iso.retire();
         this.isolates.delete(`${name}\u0000${version}`);
       }
-      this.emit({ type: 'error', component: name, message: messageOf(e) });
-      return false;
+      return async () => {
+        this.emit({ type: 'error', component: name, message: messageOf(e) });
+        return false;
+      };
     }
   }
 
   /** Reads plugins/index.json again and swaps every plugin whose version changed. */
   async reloadPlugins() {
+    return (await this.preparePluginDir())();
+  }
+
+  /**
+   * Reads plugins/index.json and starts loading every plugin whose version changed, all at
+   * once; resolves to the step that reports and registers them in index order, removes the
+   * plugins no longer listed and answers the list.
+   * @returns {Promise<() => Promise<ReturnType<PluginRegistry['list']>>>}
+   */
+  async preparePluginDir() {
     const graph = /** @type {Graph} */ (this.graph);
     const site = /** @type {Site} */ (this.site);
-    if (!graph.plugins || !site.plugins) return this.registry.list();
+    if (!graph.plugins || !site.plugins) return async () => this.registry.list();
     const index = await (await this.fetchOk(site.plugins, { cache: 'no-store' })).json();
     const entries = /** @type {PluginEntry[]} */ (index.plugins ?? []);
     const gate = { name: '', trust: graph.plugins.trust, allow: graph.plugins.allow, limits: graph.plugins.limits };
-    for (const entry of entries) {
-      if (this.pluginVersions.get(entry.name) === entry.version) continue;
-      await this.loadPlugin(entry.name, gate, entry, entry.version);
-    }
+    const loads = entries.filter((e) => this.pluginVersions.get(e.name) !== e.version).map((e) => this.preparePlugin(e.name, gate, e, e.version));
+    for (const l of loads) l.catch(() => {});
+    return async () => {
+      for (const l of loads) await (await l)();
+      return this.commitPluginDir(graph, entries);
+    };
+  }
+
+  /** @param {Graph} graph @param {PluginEntry[]} entries */
+  commitPluginDir(graph, entries) {
     const fromComponents = new Set(graph.components.filter((c) => c.class === 'plugin').map((c) => c.name));
     for (const name of [...this.pluginVersions.keys()]) {
       if (!fromComponents.has(name) && !entries.some((e) => e.name === name)) {
