@@ -65,7 +65,8 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
     const r = spawnSync(path.join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=static'], {
       cwd: ws,
       encoding: 'utf8',
-      env: nxEnv({ NX_CACHE_DIRECTORY: path.join(ws, '.nx/cache'), NX_WORKSPACE_DATA_DIRECTORY: path.join(ws, '.nx/workspace-data'), NX_SELF_HOSTED_REMOTE_CACHE_SERVER: url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN, LOOP_HOST_BIN: hostBin, ...env }),
+      // Each clone's own cache and workspace data (nxEnv's `ws`): B must not see A's entries.
+      env: nxEnv({ NX_SELF_HOSTED_REMOTE_CACHE_SERVER: url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN, LOOP_HOST_BIN: hostBin, ...env }, ws),
     });
     // Parsed line by line below: no escape codes, whatever the terminal settings.
     return { ...r, stdout: stripAnsi(r.stdout), stderr: stripAnsi(r.stderr) };
@@ -80,8 +81,11 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
     hostBin = path.join(tmp, 'loop-host');
     fs.copyFileSync(built, hostBin);
   }, 600_000);
+  const scratch = [tmp];
   afterAll(() => {
     spawnSync(path.join(here, 'stop.sh'), ['--dir', serverDir]);
+    // Two clones with their dist/ and Nx caches, and the server's store: 1-2 GB.
+    for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('start.sh says what is wrong: missing arguments, a store nginx workers cannot reach', () => {
@@ -89,6 +93,7 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('start.sh: --dir and --token are required');
     const closed = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-cache-closed-')); // 0700: nobody cannot enter
+    scratch.push(closed);
     const r = spawnSync(path.join(here, 'start.sh'), ['--dir', path.join(closed, 'server'), '--token', TOKEN, '--listen', '127.0.0.1:1'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("nginx's workers run as 'nobody' and cannot reach");

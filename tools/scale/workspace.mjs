@@ -30,9 +30,18 @@ export function cloneWorkspace(dest, opts = {}) {
 /**
  * Environment for running Nx in scripts: no daemon, no plugin isolation, no cloud, and no
  * colour (CI machines set FORCE_COLOR, which puts escape codes inside "> nx run" lines).
+ * With `ws` (a clone made by cloneWorkspace), Nx keeps its cache and workspace data inside
+ * that clone: Nx 23 otherwise shares one per-user directory (~/.nx/<workspace id>/) between
+ * every checkout of the same repository, so a clone would read and write the cache of the
+ * developer's own checkout (a "fresh" clone B would get local hits from clone A, and
+ * `nx reset` in a clone would empty the checkout's cache), and its entries would outlive the
+ * clone. `extra` wins over both.
+ * @param {Record<string, string>} [extra]
+ * @param {string} [ws]
  */
-export function nxEnv(extra = {}) {
-  const env = { ...process.env, NX_DAEMON: 'false', NX_ISOLATE_PLUGINS: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NO_COLOR: '1', ...extra };
+export function nxEnv(extra = {}, ws) {
+  const own = ws ? { NX_CACHE_DIRECTORY: join(ws, '.nx/cache'), NX_WORKSPACE_DATA_DIRECTORY: join(ws, '.nx/workspace-data') } : {};
+  const env = { ...process.env, NX_DAEMON: 'false', NX_ISOLATE_PLUGINS: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NO_COLOR: '1', ...own, ...extra };
   delete env.FORCE_COLOR;
   return env;
 }
