@@ -1,13 +1,23 @@
 #!/usr/bin/env node
 // Nx cache benchmark (issue #7): a workspace of 20 generated apps sharing the example
 // components (tools/scale/generate.mjs) runs `nx run-many -t pack-web pack-native`
-//   1. cold   — clone A, nothing of the packs cached (components restored from A's local cache;
-//               the code precompiled per component × target is Loop's own content-hash cache,
-//               warm as on any developer machine, so packing is copying and writing),
-//   2. local  — clone A again: every task a local-cache hit,
-//   3. remote — a fresh clone B with its own empty local cache, against the nginx remote cache
-//               (tools/remote-cache) that run 1 filled: every task a remote hit,
-// each a cold `nx` process, and prints the wall times, the ratios and the hit counts.
+//   1. cold   — clone A, nothing of the packs cached, Nx daemon on (a developer's default),
+//   2. local  — clone A again, daemon on: every task a local-cache hit. Nx 23 restores a hit's
+//               outputs unless the daemon confirms the files on disk already match the cache
+//               ("[existing outputs match the cache, left as is]"; task-orchestrator.js,
+//               shouldCopyOutputsFromCacheBatch: without a daemon it always copies), so
+//   2b. local, no daemon (CI style, NX_DAEMON=false) — the same hits, every output copied back,
+//   3. remote — a fresh clone B with its own empty local cache (no daemon, as on CI), against the
+//               nginx remote cache (tools/remote-cache) that run 1 filled: every task a remote
+//               hit: Nx downloads each entry whole, gunzips + untars it into its cache dir and
+//               copies the outputs into the workspace,
+// each a new `nx` process, and prints the wall times, the ratios, the hit counts and, for the
+// remote run, what its parts cost when done alone (download, gunzip, untar to disk).
+// Prep, not timed: components built in clone A, and Loop's code cache warmed with their
+// precompiled code (`loop-host compile --target`): componentize-js output differs from build to
+// build, so a fresh clone's components are new to the cache, and each app packed in parallel
+// would precompile the same 11 MiB StarlingMonkey components again (minutes each on 2 cores)
+// — on a developer machine they were precompiled when first run or packed.
 // Target: an all-hit run of 20 apps under 10 s.
 //
 //   node tools/bench/nx-apps.mjs [--apps 20] [--configuration linux-x64] [--keep]
@@ -16,16 +26,17 @@
 // archive are ~170 MB per target because each JS component carries its engine; 20 apps × every
 // copy — clone A's dist and cache, the server's store, clone B's dist and cache — would not fit
 // next to everyone else's work). Clone A is deleted before clone B runs, for the same reason.
-// The dev host is the one already built here (LOOP_HOST_BIN, else the debug build), so the clones
-// do not rebuild it from their own checkout.
+// Each clone keeps its Nx cache inside itself (tools/scale/workspace.mjs nxEnv), all deleted at
+// the end. The dev host is the one already built here (LOOP_HOST_BIN, else the debug build), so
+// the clones do not rebuild it from their own checkout.
 //
 // Needs: npm run build, nginx (apt-get install nginx-core), the runtime hosts of the chosen
 // configuration (bash tools/setup/native-hosts.sh linux-x64), the dev host built.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cloneWorkspace, headOf, nxEnv, repoRoot } from '../scale/workspace.mjs';
@@ -51,9 +62,13 @@ const devHost = process.env.LOOP_HOST_BIN || hostBinaryPath('debug');
 if (!existsSync(devHost)) throw new Error(`no dev host at ${devHost}: bash tools/setup/install.sh`);
 const remote = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN, LOOP_HOST_BIN: devHost };
 
-function nx(ws, args) {
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+console.log(`load average (1/5/15 min) at the start: ${load()}`);
+const TRIPLES = { 'linux-x64': 'x86_64-unknown-linux-gnu', 'linux-arm64': 'aarch64-unknown-linux-gnu', 'windows-x64': 'x86_64-pc-windows-gnu' };
+
+function nx(ws, args, { daemon = false } = {}) {
   const t = process.hrtime.bigint();
-  const r = spawnSync(join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=static'], { cwd: ws, env: nxEnv(remote), encoding: 'utf8', maxBuffer: 256 << 20 });
+  const r = spawnSync(join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=static'], { cwd: ws, env: nxEnv({ ...remote, NX_DAEMON: String(daemon) }, ws), encoding: 'utf8', maxBuffer: 256 << 20 });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   const out = `${r.stdout}\n${r.stderr}`;
   if (r.status !== 0) {
@@ -64,7 +79,8 @@ function nx(ws, args) {
   const tasks = [...out.matchAll(/^> nx run (\S+)(.*)$/gm)];
   // (Nx 23 may tag a remote hit "[local cache]": its batch lookup stores remote results locally first.)
   const hits = tasks.filter((m) => /\[(local|remote) cache\]|existing outputs match/.test(m[2])).length;
-  return { ms, tasks: tasks.length, hits };
+  const kept = tasks.filter((m) => /existing outputs match/.test(m[2])).length;
+  return { ms, tasks: tasks.length, hits, kept, load: load() };
 }
 
 /** The generated apps (scale/ is git-ignored, and .nxignore un-hides it for Nx). */
@@ -73,43 +89,84 @@ function withApps(ws) {
 }
 
 const PACK = ['run-many', '-t', 'pack-web', 'pack-native', '-c', values.configuration, '--projects', 'app-*'];
+let a = '';
+/** Wall ms of a shell command. */
+const timed = (cmd) => {
+  const t = process.hrtime.bigint();
+  execFileSync('bash', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
 try {
-  const a = cloneWorkspace(join(tmp, 'a'));
+  a = cloneWorkspace(join(tmp, 'a'));
   withApps(a);
-  const projects = execFileSync(join(a, 'node_modules/.bin/nx'), ['show', 'projects', '--with-target', 'pack-native'], { cwd: a, env: nxEnv(), encoding: 'utf8' }).trim().split('\n');
+  const projects = execFileSync(join(a, 'node_modules/.bin/nx'), ['show', 'projects', '--with-target', 'pack-native'], { cwd: a, env: nxEnv({}, a), encoding: 'utf8' }).trim().split('\n');
   if (projects.filter((p) => p.startsWith('app-')).length !== APPS) throw new Error(`Nx sees ${projects.length} apps, expected ${APPS} generated ones: ${projects.join(', ')}`);
   console.log(`workspace: ${projects.length} apps with pack-native (${APPS} generated + the example; the generated ones are packed), remote cache ${url}`);
   console.log(`command: nx ${PACK.join(' ')}`);
   const prep = nx(a, ['run-many', '-t', 'build-component']);
-  console.log(`(prep, not in the ratios: build-component in clone A ${(prep.ms / 1000).toFixed(1)} s, ${prep.tasks} tasks)`);
+  const wasm = readdirSync(join(a, 'examples/components')).flatMap((c) => {
+    const d = join(a, 'examples/components', c, 'dist');
+    return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.wasm')).map((f) => join(d, f)) : [];
+  });
+  const triple = TRIPLES[values.configuration];
+  const warm = triple ? timed(`${JSON.stringify(devHost)} compile --target ${triple} ${wasm.map((f) => JSON.stringify(f)).join(' ')}`) : 0;
+  console.log(`(prep, not in the ratios: build-component in clone A ${(prep.ms / 1000).toFixed(1)} s, ${prep.tasks} tasks; Loop's code cache warmed for ${wasm.length} components in ${(warm / 1000).toFixed(1)} s${triple ? '' : ' — skipped: not a single target'})`);
 
-  const cold = nx(a, PACK);
-  const local = nx(a, PACK);
+  const cold = nx(a, PACK, { daemon: true });
+  const local = nx(a, PACK, { daemon: true });
+  const localNoDaemon = nx(a, PACK);
+  spawnSync(join(a, 'node_modules/.bin/nx'), ['daemon', '--stop'], { cwd: a, env: nxEnv({}, a), stdio: 'ignore' });
   const commit = headOf(a);
   const du = (p) => (existsSync(p) ? execFileSync('du', ['-sh', p], { encoding: 'utf8' }).split('\t')[0] : 'nothing');
-  const sizes = { dist: du(join(a, 'dist')), store: du(join(server, 'store')) };
+  const sizes = { dist: du(join(a, 'dist')), cache: du(join(a, '.nx/cache')), store: du(join(server, 'store')) };
   rmSync(a, { recursive: true, force: true });
   const b = cloneWorkspace(join(tmp, 'b'), { commit });
   withApps(b);
   const hit = nx(b, PACK);
+  const sizesB = { dist: du(join(b, 'dist')), cache: du(join(b, '.nx/cache')) };
 
   const row = (name, r) =>
-    console.log(`${name.padEnd(28)} ${`${(r.ms / 1000).toFixed(2)} s`.padStart(9)}   tasks ${String(r.tasks).padStart(3)}   cache hits ${String(r.hits).padStart(3)}`);
-  console.log(`\nnx ${PACK.join(' ')}: ${APPS} apps, ${cold.tasks} tasks with their build-component dependencies (cold nx process each, no daemon)`);
-  row('cold (packs run)', cold);
-  row('all local-cache hits', local);
-  row('all remote-cache hits (B)', hit);
-  console.log(`ratio local hit / cold:  ${(local.ms / cold.ms).toFixed(3)}x   (cold is ${(cold.ms / local.ms).toFixed(1)}x slower)`);
+    console.log(`${name.padEnd(36)} ${`${(r.ms / 1000).toFixed(2)} s`.padStart(9)}   tasks ${String(r.tasks).padStart(3)}   cache hits ${String(r.hits).padStart(3)}   outputs left as is ${String(r.kept).padStart(3)}   load after ${r.load}`);
+  console.log(`\nnx ${PACK.join(' ')}: ${APPS} apps, ${cold.tasks} tasks with their build-component dependencies (a new nx process each)`);
+  row('cold (packs run), daemon on', cold);
+  row('all local-cache hits, daemon on', local);
+  row('all local-cache hits, no daemon', localNoDaemon);
+  row('all remote-cache hits (B), no daemon', hit);
+  console.log(`ratio local hit (daemon) / cold:  ${(local.ms / cold.ms).toFixed(4)}x   (cold is ${(cold.ms / local.ms).toFixed(1)}x slower)`);
+  console.log(`ratio local hit, no daemon / daemon: ${(localNoDaemon.ms / local.ms).toFixed(2)}x   (without the daemon Nx copies every output back from its cache)`);
   console.log(`ratio remote hit / cold: ${(hit.ms / cold.ms).toFixed(3)}x   (cold is ${(cold.ms / hit.ms).toFixed(1)}x slower)`);
-  console.log(`ratio remote hit / local hit: ${(hit.ms / local.ms).toFixed(2)}x`);
-  console.log(`all-hit run under 10 s: local ${local.ms < 10000 ? 'yes' : 'NO'}, remote ${hit.ms < 10000 ? 'yes' : 'NO'}`);
-  for (const [name, r] of [['local', local], ['remote', hit]]) if (r.hits !== r.tasks) console.log(`NOTE: the ${name} run had ${r.tasks - r.hits} task(s) that were not cache hits`);
-  console.log(`outputs in clone A's dist/: ${sizes.dist}; the server's store: ${sizes.store}`);
+  console.log(`ratio remote hit / local hit (daemon): ${(hit.ms / local.ms).toFixed(2)}x`);
+  const yes = (r) => (r.ms < 10000 ? 'yes' : 'NO');
+  console.log(`all-hit run under 10 s: local with the daemon (what a developer runs) ${yes(local)}, local without the daemon ${yes(localNoDaemon)}, remote into a fresh clone ${yes(hit)}`);
+  for (const [name, r] of [['local', local], ['local (no daemon)', localNoDaemon], ['remote', hit]]) if (r.hits !== r.tasks) console.log(`NOTE: the ${name} run had ${r.tasks - r.hits} task(s) that were not cache hits`);
+  console.log(`outputs in clone A's dist/: ${sizes.dist}; A's Nx cache: ${sizes.cache}; the server's store: ${sizes.store}; B after the remote run: dist ${sizesB.dist}, Nx cache ${sizesB.cache}`);
   const log = join(server, 'access.log');
   const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n') : [];
   const count = (re) => lines.filter((l) => re.test(l)).length;
   console.log(`remote server (access.log): ${count(/"GET [^"]*" 200 /)} GET hits, ${count(/"GET [^"]*" 404 /)} GET misses, ${count(/"PUT [^"]*" 20[01] /)} PUTs stored`);
+  try {
+    // The remote run's parts, each alone, over the entries B fetched (the server's files).
+    rmSync(b, { recursive: true, force: true }); // before unpacking the entries again: disk
+    const fetched = [...new Set(lines.filter((l) => /"GET \/v1\/cache\/\d+ [^"]*" 200 /.test(l)).map((l) => l.match(/\/v1\/cache\/(\d+)/)[1]))];
+    const entries = fetched.map((h) => join(server, 'store/v1/cache', h)).filter((f) => existsSync(f));
+    const bytes = entries.reduce((n, f) => n + statSync(f).size, 0);
+    const list = join(tmp, 'entries.txt');
+    execFileSync('bash', ['-c', `printf '%s\\n' "$@" > ${list}`, '_', ...entries]);
+    const hashes = join(tmp, 'hashes.txt');
+    execFileSync('bash', ['-c', `printf '%s\\n' "$@" > ${hashes}`, '_', ...fetched]);
+    const dl = timed(`xargs -P 8 -I{} curl -sf -o /dev/null -H 'Authorization: Bearer ${TOKEN}' ${url}/v1/cache/{} < ${hashes}`);
+    const gunzip = timed(`xargs -P 2 -I{} sh -c 'gzip -dc {} > /dev/null' < ${list}`);
+    const untarDir = join(tmp, 'untar');
+    mkdirSync(untarDir);
+    const untar = timed(`xargs -P 2 -I{} sh -c 'd=${untarDir}/$(basename {}); mkdir -p $d; tar -xzf {} -C $d' < ${list}`);
+    const unpacked = du(untarDir);
+    rmSync(untarDir, { recursive: true, force: true });
+    console.log(`remote run's parts alone, over the ${entries.length} entries B fetched (${(bytes / 1e9).toFixed(2)} GB gzip'd tar, ${unpacked} unpacked): download (curl, 8 at a time) ${(dl / 1000).toFixed(1)} s, gunzip to /dev/null (2 at a time) ${(gunzip / 1000).toFixed(1)} s, gunzip + untar to disk ${(untar / 1000).toFixed(1)} s; Nx then copies the unpacked outputs into the workspace`);
+  } catch (e) {
+    console.log(`remote run's parts: not measured (${e.message})`);
+  }
 } finally {
+  if (a && existsSync(a)) spawnSync(join(a, 'node_modules/.bin/nx'), ['daemon', '--stop'], { cwd: a, env: nxEnv({}, a), stdio: 'ignore' });
   spawnSync('bash', [join(repoRoot, 'tools/remote-cache/stop.sh'), '--dir', server], { stdio: 'inherit' });
   if (!values.keep) rmSync(tmp, { recursive: true, force: true });
   else console.log(`kept ${tmp}`);
