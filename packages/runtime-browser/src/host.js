@@ -129,7 +129,7 @@ export class Host {
     // components are still instantiated one by one, in graph order, below.
     for (const c of graph.components) {
       const t = site.components[c.name];
-      if (t) this.preload(c, t, c.class === 'plugin' ? capPagesOf(c.limits) : undefined).catch(() => {});
+      if (t) this.preload(c, t, c.class === 'plugin' ? capPagesOf(c.limits) : undefined, !(c.class === 'plugin' && this.pluginWorker)).catch(() => {});
     }
     await this.prepareProviders();
 
@@ -287,10 +287,12 @@ export class Host {
    */
   /**
    * Starts loading a component's glue module and compiling its core modules (each verified
-   * against its SHA-256 first). Idempotent per file.
-   * @param {{ name: string }} c @param {Transpiled} t
+   * against its SHA-256 first). Idempotent per file. `capPages`: the plugin's memory cap
+   * (limits.memory-mb), written into the modules before they are compiled; `withGlue`: false
+   * for an isolated plugin, whose own worker imports the glue.
+   * @param {{ name: string }} c @param {Transpiled} t @param {number} [capPages] @param {boolean} [withGlue]
    */
-  preload(c, t, capPages = /** @type {number | undefined} */ (undefined)) {
+  preload(c, t, capPages = /** @type {number | undefined} */ (undefined), withGlue = true) {
     /** @type {Map<string, Promise<any>>} */
     const cache = (this.loading ??= new Map());
     const once = (/** @type {string} */ key, /** @type {() => Promise<any>} */ f) => {
@@ -298,7 +300,8 @@ export class Host {
       if (!p) cache.set(key, (p = f()));
       return p;
     };
-    const glue = once(t.js, () => import(/* @vite-ignore */ this.url(t.js)));
+    // An isolated plugin's glue is imported by its own worker only.
+    const glue = withGlue ? once(t.js, () => import(/* @vite-ignore */ this.url(t.js))) : Promise.resolve(undefined);
     /** @type {Record<string, Promise<WebAssembly.Module>>} */
     const cores = {};
     for (const [file, expected] of Object.entries(t.files)) {
@@ -322,10 +325,10 @@ export class Host {
 
   /**
    * The (possibly already running) loads of a component's files.
-   * @param {{ name: string }} c @param {Transpiled} t @param {number} [capPages]
+   * @param {{ name: string }} c @param {Transpiled} t @param {number} [capPages] @param {boolean} [withGlue]
    */
-  preloadHandles(c, t, capPages) {
-    this.preload(c, t, capPages).catch(() => {});
+  preloadHandles(c, t, capPages, withGlue = true) {
+    this.preload(c, t, capPages, withGlue).catch(() => {});
     const cache = /** @type {Map<string, Promise<any>>} */ (this.loading);
     /** @type {Record<string, Promise<WebAssembly.Module>>} */
     const cores = {};
@@ -471,10 +474,9 @@ export class Host {
         else if (/** @type {Record<string, string[]>} */ (ASYNC_FUNCTIONS)[iface]) modes[iface] = 'forward';
         else throw new HostError(`plugin '${name}' imports '${iface}', which an isolated plugin cannot use on the web`);
       }
-      const { glue, cores } = this.preloadHandles(c, t, capPagesOf(limits));
+      const { cores } = this.preloadHandles(c, t, capPagesOf(limits), false);
       /** @type {Record<string, WebAssembly.Module>} */
       const modules = {};
-      await glue.catch(() => {}); // the plugin's worker imports it again (from the HTTP cache)
       for (const [file, m] of Object.entries(cores)) modules[file] = await m;
       const kv = this.kv;
       // An inline site's files are blob: URLs of this worker, which no other worker may load:
