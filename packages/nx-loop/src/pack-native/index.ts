@@ -241,11 +241,16 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
       const started = process.hrtime.bigint();
       try {
         fs.mkdirSync(path.dirname(file), { recursive: true });
-        runDevHost(host, ['pack', '--target', t.name, '--runtime', runtime, '--graph', graphFile, '--out', file], `${t.name} single file`, env);
         const bundle = path.join(stage, names.bundle);
-        // The staged bundle is only read (archived) and then deleted: its large files may be
-        // hard links to the runtime host, the component files and the code cache.
-        runDevHost(host, ['pack', '--target', t.name, '--runtime', runtime, '--graph', graphFile, '--out', bundle, '--bundle'], `${t.name} dir bundle`, env, { LOOP_PACK_LINK: '1' });
+        // One `loop-host pack` writes the single file and stages the dir bundle (LOOP_PACK_ALSO_BUNDLE:
+        // same reads and checksums, written at the same time). The stage is only read (archived)
+        // and then deleted, so its large files may be hard links to the runtime host, the
+        // component files and the code cache.
+        runDevHost(host, ['pack', '--target', t.name, '--runtime', runtime, '--graph', graphFile, '--out', file], `${t.name} single file`, env, { LOOP_PACK_ALSO_BUNDLE: bundle });
+        if (!fs.existsSync(bundle)) {
+          // A dev host from before LOOP_PACK_ALSO_BUNDLE (LOOP_HOST_BIN): the bundle on its own.
+          runDevHost(host, ['pack', '--target', t.name, '--runtime', runtime, '--graph', graphFile, '--out', bundle, '--bundle'], `${t.name} dir bundle`, env, { LOOP_PACK_LINK: '1' });
+        }
         const entries = directoryEntries(bundle, names.bundle, readSums(bundle));
         const { bytes: archiveBytes, sha256: archiveSha256 } = writeArchive(archive, t.archive, entries, { level: opts.level ?? 1, cacheDir });
         fs.rmSync(bundle, { recursive: true, force: true });

@@ -366,7 +366,7 @@ fn tree(dir: &Path) -> std::collections::BTreeMap<String, (Vec<u8>, bool)> {
 }
 
 #[test]
-fn a_bundle_staged_with_hard_links_has_the_same_files_as_a_copied_one() {
+fn a_bundle_staged_with_hard_links_or_with_the_single_file_has_the_same_files_as_a_copied_one() {
     use std::os::unix::fs::MetadataExt;
     let Some(runtime) = runtime_host("linux-x64") else { return };
     let Some(app) = example_app() else { return };
@@ -399,6 +399,27 @@ fn a_bundle_staged_with_hard_links_has_the_same_files_as_a_copied_one() {
     assert!(nlink(linked.join("components/formatter.wasm")) >= 2);
     assert_eq!(nlink(copied.join("hello-app")), 1);
     assert_eq!(nlink(copied.join("components/formatter.wasm")), 1);
+    // LOOP_PACK_ALSO_BUNDLE: one single-file pack also stages the bundle; both the same bytes
+    // as packing each on its own.
+    let (single, also, alone) = (dir.join("single"), dir.join("also"), dir.join("alone"));
+    pack("linux-x64", &runtime, &app, &alone, false);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_loop-host"));
+    cmd.args(["pack", "--target", "linux-x64", "--runtime"])
+        .arg(&runtime)
+        .arg("--graph")
+        .arg(app.join("app.loop.json"))
+        .arg("--out")
+        .arg(&single)
+        .env("LOOP_PACK_ALSO_BUNDLE", &also);
+    let o = run(cmd, "pack (single + bundle)");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(std::fs::read(&single).unwrap() == std::fs::read(&alone).unwrap());
+    let c = tree(&also);
+    assert_eq!(a.keys().collect::<Vec<_>>(), c.keys().collect::<Vec<_>>());
+    for (k, v) in &a {
+        assert!(c[k] == *v, "{k} differs between the bundle packed alone and with the single file");
+    }
+    assert!(nlink(also.join("components/formatter.wasm")) >= 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

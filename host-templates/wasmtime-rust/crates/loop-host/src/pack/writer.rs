@@ -117,7 +117,14 @@ fn safe_name(name: &str) -> String {
 /// The graph as packed: components at `components/<name>.<ext>` with their sha256; for a
 /// single file the plugin directory's files become `class = "plugin"` components (the payload
 /// is sealed: nothing is watched); a bundle keeps the directory as `plugins/`.
-fn staged_graph(graph: &Graph, bundle: bool) -> Result<(Value, Vec<AppFile>)> {
+///
+/// Returns the single file's graph (when `single`), the bundle's (when `bundle`) and the files.
+#[allow(clippy::type_complexity)]
+fn staged_graph(
+    graph: &Graph,
+    single: bool,
+    bundle: bool,
+) -> Result<(Option<Value>, Option<Value>, Vec<AppFile>)> {
     let text = std::fs::read_to_string(&graph.file)
         .map_err(|e| format_err!("{}: cannot read resolved graph: {e}", graph.file.display()))?;
     let mut json: Value = serde_json::from_str(&text)
@@ -127,6 +134,7 @@ fn staged_graph(graph: &Graph, bundle: bool) -> Result<(Value, Vec<AppFile>)> {
         .as_object_mut()
         .ok_or_else(|| format_err!("{}: not a JSON object", graph.file.display()))?;
     let mut comps: Vec<Value> = Vec::new();
+    let mut plugin_comps: Vec<Value> = Vec::new();
     for (i, spec) in graph.components.iter().enumerate() {
         let src = graph.resolve(&spec.path);
         let bytes = read(&src, &format!("component '{}'", spec.name))?;
@@ -189,7 +197,7 @@ fn staged_graph(graph: &Graph, bundle: bool) -> Result<(Value, Vec<AppFile>)> {
             let bytes = read(&f, &format!("plugin '{stem}'"))?;
             let sha = sha256_hex(&bytes);
             let path = format!("plugins/{}", safe_name(file_name));
-            if !bundle {
+            if single {
                 if graph.component(&stem).is_some() {
                     bail!(
                         "{}: plugin file '{file_name}' has the name of component '{stem}'; rename one of them",
@@ -209,7 +217,7 @@ fn staged_graph(graph: &Graph, bundle: bool) -> Result<(Value, Vec<AppFile>)> {
                         c.insert(key.into(), v.clone());
                     }
                 }
-                comps.push(Value::Object(c));
+                plugin_comps.push(Value::Object(c));
             }
             files.push(AppFile {
                 path,
@@ -219,14 +227,24 @@ fn staged_graph(graph: &Graph, bundle: bool) -> Result<(Value, Vec<AppFile>)> {
                 signed,
             });
         }
-        if bundle {
-            obj["plugins"]["dir"] = Value::String("plugins".into());
-        } else {
-            obj.remove("plugins");
-        }
     }
-    obj.insert("components".into(), Value::Array(comps));
-    Ok((json, files))
+    let has_plugins = graph.plugins.is_some();
+    let single_json = single.then(|| {
+        let mut j = obj.clone();
+        j.remove("plugins");
+        let all = comps.iter().chain(&plugin_comps).cloned().collect();
+        j.insert("components".into(), Value::Array(all));
+        Value::Object(j)
+    });
+    let bundle_json = bundle.then(|| {
+        let mut j = obj.clone();
+        if has_plugins {
+            j["plugins"]["dir"] = Value::String("plugins".into());
+        }
+        j.insert("components".into(), Value::Array(comps.clone()));
+        Value::Object(j)
+    });
+    Ok((single_json, bundle_json, files))
 }
 
 /// The precompiled code of one distinct component.
@@ -369,13 +387,38 @@ pub fn pack(opts: &PackOptions) -> Result<Packed> {
     })?;
     let host_len = check_runtime(&opts.runtime, &host, name, triple)?;
     let engine = target_engine(triple)?;
-    let (json, files) = staged_graph(&graph, opts.bundle)?;
+    // `LOOP_PACK_ALSO_BUNDLE=<dir>` with a single-file pack: the dir bundle is written to <dir>
+    // as well (its large files hard links, as with LOOP_PACK_LINK), from the same reads and
+    // checksums, while the single file is written. For `loop pack native`'s private stage only.
+    let also_bundle = std::env::var_os("LOOP_PACK_ALSO_BUNDLE")
+        .filter(|d| !opts.bundle && !d.is_empty())
+        .map(PathBuf::from);
+    let (single_json, bundle_json, files) =
+        staged_graph(&graph, !opts.bundle, opts.bundle || also_bundle.is_some())?;
     let code = precompile_all(&engine, opts.code_dir.as_deref(), &files, name)?;
-    let graph_text = serde_json::to_vec_pretty(&json).map_err(|e| format_err!("{e}"))?;
+    let text = |j: Option<Value>| -> Result<Vec<u8>> {
+        serde_json::to_vec_pretty(&j.unwrap_or_default()).map_err(|e| format_err!("{e}"))
+    };
     let total;
     if opts.bundle {
-        total = write_bundle(opts, &graph, exe_suffix, &host, &graph_text, &files, &code)?;
+        let graph_text = text(bundle_json)?;
+        total = write_bundle(
+            opts,
+            &opts.out,
+            false,
+            &graph,
+            exe_suffix,
+            &host,
+            &graph_text,
+            &files,
+            &code,
+        )?;
     } else {
+        let graph_text = text(single_json)?;
+        let bundle_text = match &also_bundle {
+            Some(_) => Some(text(bundle_json)?),
+            None => None,
+        };
         // Data section: the graph, the WebAssembly of signed components, each distinct code once.
         let mut parts: Vec<(&str, &[u8], Option<String>)> =
             vec![("app.loop.json", graph_text.as_slice(), None)];
@@ -418,7 +461,22 @@ pub fn pack(opts: &PackOptions) -> Result<Packed> {
             .map_err(|e| format_err!("{}: {e}", opts.out.display()))?;
         let mut payload: Vec<&[u8]> = vec![&head];
         payload.extend(parts.iter().map(|p| p.1));
-        total = write_single(&opts.out, &host, host_len, &payload)?;
+        total = std::thread::scope(|s| -> Result<u64> {
+            let bundle = also_bundle
+                .as_ref()
+                .zip(bundle_text.as_ref())
+                .map(|(dir, t)| {
+                    let (graph, host, files, code) = (&graph, &host, &files, &code);
+                    s.spawn(move || {
+                        write_bundle(opts, dir, true, graph, exe_suffix, host, t, files, code)
+                    })
+                });
+            let single = write_single(&opts.out, &host, host_len, &payload);
+            if let Some(b) = bundle {
+                b.join().expect("bundle thread")?;
+            }
+            single
+        })?;
     }
     Ok(Packed {
         target: name,
@@ -504,8 +562,11 @@ fn link_mode() -> bool {
     std::env::var_os("LOOP_PACK_LINK").is_some_and(|v| v == "1")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_bundle(
     opts: &PackOptions,
+    out: &Path,
+    link: bool,
     graph: &Graph,
     exe_suffix: &str,
     host: &[u8],
@@ -513,7 +574,6 @@ fn write_bundle(
     files: &[AppFile],
     code: &BTreeMap<String, Code>,
 ) -> Result<u64> {
-    let out = &opts.out;
     if out.exists() && !out.is_dir() {
         bail!("--out {}: exists and is not a directory", out.display());
     }
@@ -527,7 +587,7 @@ fn write_bundle(
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&stage);
-    let link = link_mode();
+    let link = link || link_mode();
     let exe_name = format!("{}{exe_suffix}", safe_name(&graph.app.name));
     let mut listed: Vec<(String, String)> = Vec::new();
     // The stage is private until it is renamed to `out`: files are written directly.
