@@ -10,7 +10,9 @@
 //   world = "core" | "plugin" | "<ns:pkg>/<world>"  -> wasm32-unknown-unknown cdylib, turned into a
 //       component with jco's componentNew (no WASI imports at all: only the WIT world's imports);
 //   world = "wasi:cli/command"                      -> wasm32-wasip2 std binary (a wasi:cli/run
-//       command component, linked by wasm-component-ld against Debian's wasi-libc).
+//       command component, linked by wasm-component-ld against Debian's wasi-libc, plus the
+//       object of wasi-start/ so wasi-libc's constructors run once: see wasi-start/src/lib.rs;
+//       without it any preopened directory makes the command trap "cannot leave component instance").
 // The produced component's exports are checked against the declared world.
 //
 // --release uses one fixed profile for every guest (opt-level "s", fat LTO, 1 codegen unit,
@@ -24,7 +26,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
@@ -144,6 +146,39 @@ function run(cmd, args, env, onStdoutLine) {
   });
 }
 
+const WASI_START = join(HERE, 'wasi-start', 'Cargo.toml');
+
+/**
+ * Builds tools/rust-guest/wasi-start (a #![no_std] `__original_main` that runs wasi-libc's
+ * constructors once) and returns its object file, which every command is linked with. Its own
+ * fixed profile, so it is built once per guest target dir whatever the guest's profile.
+ */
+async function wasiStartObject(tc, targetDir) {
+  const env = { ...process.env, RUSTC_BOOTSTRAP: '1', RUSTC: tc.rustc, RUSTDOC: tc.rustdoc, CARGO_TARGET_DIR: targetDir, RUSTFLAGS: '' };
+  for (const k of Object.keys(env)) if (k.startsWith('CARGO_PROFILE_') || k === 'CARGO_ENCODED_RUSTFLAGS' || k === 'CARGO_BUILD_TARGET') delete env[k];
+  const args = [
+    'rustc', '--manifest-path', WASI_START, '--lib', '--release', '--target', 'wasm32-wasip2',
+    '-Zbuild-std=core', '--message-format=json-render-diagnostics', '--', '--emit=link,obj',
+  ];
+  let rmeta;
+  const code = await run(tc.cargo, args, env, (line) => {
+    if (!line.startsWith('{')) return process.stdout.write(line + '\n');
+    try {
+      const msg = JSON.parse(line);
+      if (msg.reason === 'compiler-artifact' && resolve(msg.manifest_path) === WASI_START) {
+        rmeta = (msg.filenames ?? []).find((f) => /\/deps\/libloop_wasi_start-[0-9a-f]+\.rmeta$/.test(f)) ?? rmeta;
+      }
+    } catch {}
+  });
+  if (code !== 0) fail(`cargo build failed for ${dirname(WASI_START)} (exit ${code}); the compiler's errors are above`);
+  if (!rmeta) fail(`${WASI_START}: cargo reported no rmeta for loop-wasi-start, so its object cannot be found`);
+  const obj = join(dirname(rmeta), basename(rmeta).replace(/^lib/, '').replace(/\.rmeta$/, '.o'));
+  if (!existsSync(obj)) {
+    fail(`${obj}: missing although cargo considers loop-wasi-start fresh; run \`cargo clean --target-dir ${targetDir} -p loop-wasi-start\` and build again`);
+  }
+  return obj;
+}
+
 async function cargoBuild(dir, plan, tc, release, targetDir) {
   const manifest = join(dir, 'Cargo.toml');
   if (!existsSync(manifest)) fail(`${manifest}: not found (a Rust component project needs a Cargo.toml)`);
@@ -152,6 +187,7 @@ async function cargoBuild(dir, plan, tc, release, targetDir) {
     if (!existsSync(join(tc.wasiLibc, 'libc.a'))) fail(`wasi-libc missing: no ${join(tc.wasiLibc, 'libc.a')}; run \`bash ${SETUP}\` (as root)`);
     rustflags.push(`-L ${tc.wasiLibc}`);
   }
+  const start = plan.kind === 'command' ? await wasiStartObject(tc, targetDir) : undefined;
   const env = {
     ...process.env,
     RUSTC_BOOTSTRAP: '1', // -Zbuild-std on a stable (Debian) compiler
@@ -163,14 +199,17 @@ async function cargoBuild(dir, plan, tc, release, targetDir) {
   if (release) Object.assign(env, RELEASE_PROFILE);
   delete env.CARGO_ENCODED_RUSTFLAGS;
   delete env.CARGO_BUILD_TARGET;
+  // Commands: `cargo rustc --bins -- -C link-arg=<wasi-start object>` passes the object to the
+  // final link only (in RUSTFLAGS it would change std's fingerprint and rebuild std).
   const args = [
-    'build',
+    start ? 'rustc' : 'build',
     '--manifest-path', manifest,
     '--target', plan.target,
     '-Zbuild-std=std,panic_abort',
     '--message-format=json-render-diagnostics',
   ];
   if (release) args.push('--release');
+  if (start) args.push('--bins', '--', '-C', `link-arg=${start}`);
   const artifacts = [];
   const code = await run(tc.cargo, args, env, (line) => {
     if (!line.startsWith('{')) {
