@@ -4,7 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { getOutputsForTargetAndConfiguration } from '@nx/devkit';
 import { describe, expect, it } from 'vitest';
-import { createDependencies, createNodes, createNodesV2 } from './create-nodes';
+import { COMPONENT_MARKER } from '../manifest/component-marker';
+import { MANIFEST_FILE } from '../manifest/load';
+import { APP_FILE, createDependencies, createNodes, createNodesV2, MARKER_FILE } from './create-nodes';
 
 const repo = path.resolve(__dirname, '../../../..');
 
@@ -143,6 +145,25 @@ describe('createNodes', () => {
     };
     const deps = createDependencies({}, { workspaceRoot: root, projects, nxJsonConfiguration: {}, externalNodes: {}, fileMap: { projectFileMap: {}, nonProjectFiles: [] }, filesToProcess: { projectFileMap: {}, nonProjectFiles: [] } } as never) as { source: string; target: string }[];
     expect(deps.map((d) => `${d.source}->${d.target}`).sort()).toEqual(['shop->core', 'shop->fmt', 'shop->fmt2']);
+  });
+
+  it('reuses what createNodes parsed, and parses a manifest again when it changed', async () => {
+    const ws = workspace({ 'apps/shop/app.loop.toml': app, 'components/core/loop.component.toml': marker('core'), 'components/fmt/loop.component.toml': marker('fmt'), 'components/fmt2/loop.component.toml': marker('fmt2') });
+    await createNodes[1](['apps/shop/app.loop.toml'], {}, { workspaceRoot: ws, nxJsonConfiguration: {} });
+    const projects = { shop: { root: 'apps/shop' }, core: { root: 'components/core' }, fmt: { root: 'components/fmt' }, fmt2: { root: 'components/fmt2' } };
+    const edges = () =>
+      (createDependencies({}, { workspaceRoot: ws, projects, nxJsonConfiguration: {}, externalNodes: {}, fileMap: { projectFileMap: {}, nonProjectFiles: [] }, filesToProcess: { projectFileMap: {}, nonProjectFiles: [] } } as never) as { source: string; target: string }[])
+        .map((d) => `${d.source}->${d.target}`)
+        .sort();
+    expect(edges()).toEqual(['shop->core', 'shop->fmt', 'shop->fmt2']);
+    // Edited after createNodes ran (no profile any more): the edge to fmt2 goes.
+    fs.writeFileSync(path.join(ws, 'apps/shop/app.loop.toml'), app.replace(/\[profiles[^]*$/, ''));
+    expect(edges()).toEqual(['shop->core', 'shop->fmt']);
+  });
+
+  it('names the same files as the manifest loader', () => {
+    expect(APP_FILE).toBe(MANIFEST_FILE);
+    expect(MARKER_FILE).toBe(COMPONENT_MARKER);
   });
 });
 

@@ -19,8 +19,14 @@ import type {
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'smol-toml';
-import { COMPONENT_MARKER } from '../manifest/component-marker';
-import { MANIFEST_FILE } from '../manifest/load';
+
+// The file names, not imported from ../manifest: manifest/load pulls in the schema validator,
+// the semantic checks and signing (~20 modules) that inference never uses, on every nx command.
+// create-nodes.spec checks they equal MANIFEST_FILE and COMPONENT_MARKER.
+export const APP_FILE = 'app.loop.toml';
+export const MARKER_FILE = 'loop.component.toml';
+const MANIFEST_FILE = APP_FILE;
+const COMPONENT_MARKER = MARKER_FILE;
 
 export interface LoopPluginOptions {
   /** Rename inferred targets, e.g. { resolve: 'loop-resolve' }. */
@@ -139,9 +145,12 @@ export const createNodesV2 = createNodes;
 
 function inferProject(file: string, options: LoopPluginOptions | undefined, context: CreateNodesContext, self: LoopSelfInputs): CreateNodesResult {
   const root = path.dirname(file);
-  const data = parse(fs.readFileSync(path.join(context.workspaceRoot, file), 'utf8')) as Record<string, any>;
+  const abs = path.join(context.workspaceRoot, file);
+  const text = fs.readFileSync(abs, 'utf8');
+  const data = parse(text) as Record<string, any>;
   const names = { validate: 'validate', resolve: 'resolve', buildComponent: 'build-component', packWeb: 'pack-web', packNative: 'pack-native', serve: 'serve', compose: 'compose', run: 'run', ...options?.targetNames };
   if (path.basename(file) === MANIFEST_FILE) {
+    manifestSources.set(abs, { text, sources: sourcesOf(data) });
     return { projects: { [root]: appProject(root, file, data, names, self) } };
   }
   return { projects: { [root]: componentProject(root, file, data, names, self.build) } };
@@ -315,6 +324,23 @@ function componentProject(root: string, _file: string, data: Record<string, any>
   };
 }
 
+/** Every component `source` of a manifest, profiles included. */
+function sourcesOf(data: Record<string, any>): Set<string> {
+  const sources = new Set<string>();
+  for (const c of Object.values(data.components ?? {})) if (typeof (c as any)?.source === 'string') sources.add((c as any).source);
+  for (const p of Object.values(data.profiles ?? {}))
+    for (const c of Object.values((p as any)?.components ?? {})) if (typeof (c as any)?.source === 'string') sources.add((c as any).source);
+  return sources;
+}
+
+/**
+ * The sources createNodes saw, by manifest path, with the text they came from: Nx calls
+ * createDependencies right after createNodes in the same process (the plugin worker or, without
+ * isolation, nx itself), so it reuses them instead of parsing every manifest again (at 200 apps
+ * that parse was ~100 ms of every nx command). A manifest whose text changed since is parsed again.
+ */
+const manifestSources = new Map<string, { text: string; sources: Set<string> }>();
+
 /**
  * app → component edges from each manifest's `source` entries (and its profiles), so
  * `nx graph` shows them and `nx affected` finds the apps a component change touches.
@@ -325,17 +351,21 @@ export const createDependencies: CreateDependencies<LoopPluginOptions> = (_optio
   for (const [source, project] of Object.entries(context.projects)) {
     const manifest = path.posix.join(project.root, MANIFEST_FILE);
     const abs = path.join(context.workspaceRoot, manifest);
-    if (!fs.existsSync(abs)) continue;
-    let data: Record<string, any>;
+    let text: string;
     try {
-      data = parse(fs.readFileSync(abs, 'utf8')) as Record<string, any>;
+      text = fs.readFileSync(abs, 'utf8');
     } catch {
-      continue; // createNodes already reported it
+      continue; // not an app project
     }
-    const sources = new Set<string>();
-    for (const c of Object.values(data.components ?? {})) if (typeof (c as any)?.source === 'string') sources.add((c as any).source);
-    for (const p of Object.values(data.profiles ?? {}))
-      for (const c of Object.values((p as any)?.components ?? {})) if (typeof (c as any)?.source === 'string') sources.add((c as any).source);
+    let sources = manifestSources.get(abs)?.text === text ? manifestSources.get(abs)!.sources : undefined;
+    if (!sources) {
+      try {
+        sources = sourcesOf(parse(text) as Record<string, any>);
+      } catch {
+        continue; // createNodes already reported it
+      }
+      manifestSources.set(abs, { text, sources });
+    }
     for (const s of sources) {
       const target = byRoot.get(path.posix.normalize(path.posix.join(project.root, s)));
       if (target && target !== source) deps.push({ source, target, type: 'static' as DependencyType.static, sourceFile: manifest });
