@@ -44,11 +44,11 @@ const childCpu = () => {
 const show = () => {
   const c = childCpu();
   const t = process.hrtime.bigint();
-  const out = execFileSync(nx, ['show', 'projects'], { cwd: ws, env: nxEnv(), encoding: 'utf8' });
+  const out = execFileSync(nx, ['show', 'projects'], { cwd: ws, env: nxEnv({}, ws), encoding: 'utf8' });
   return { wall: Number(process.hrtime.bigint() - t) / 1e6, cpu: childCpu() - c, projects: out.trim().split('\n').length };
 };
 const showRuns = () => {
-  execFileSync(nx, ['reset'], { cwd: ws, env: nxEnv(), stdio: 'ignore' });
+  execFileSync(nx, ['reset'], { cwd: ws, env: nxEnv({}, ws), stdio: 'ignore' }); // the clone's own cache (nxEnv), not the checkout's
   const cold = show();
   const warm = Array.from({ length: RUNS }, show);
   return { cold, warm: { wall: median(warm.map((r) => r.wall)), cpu: median(warm.map((r) => r.cpu)), projects: warm[0].projects } };
