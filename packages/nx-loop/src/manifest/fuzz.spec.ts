@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'smol-toml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isLoopError, type Diagnostic } from '../errors';
 import { resolveApp, type ResolvedGraph } from '../resolve/resolve';
 import { fuzzParams, fuzzTimeout } from '../signing/__fixtures__/fuzz-params';
@@ -30,6 +30,7 @@ const timeout = fuzzTimeout;
 
 const repo = path.resolve(__dirname, '../../../..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-fuzz-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const manifestFile = path.join(dir, 'app', 'app.loop.toml');
 fs.mkdirSync(path.dirname(manifestFile), { recursive: true });
 

@@ -8,10 +8,13 @@ import { parse } from 'smol-toml';
 import { LoopError, type Diagnostic } from '../errors';
 import { tomlSyntaxError } from './component-marker';
 import { Locator } from './locate';
+import { parseTomlFast } from './toml-fast';
 import { validateSchema } from './schema';
-import { checkSemantics } from './semantics';
-import { keyProblems } from '../signing/trust';
+import { checkSemantics, type SemanticOptions } from './semantics';
 import type { Manifest } from './types';
+// In the CLI bundle this module is loaded on first use (scripts/bundle-cli.cjs: not part of the
+// resolver's core script); checkManifest uses it only for a manifest that lists keys.
+import { keyProblems } from '../signing/trust';
 
 export const MANIFEST_FILE = 'app.loop.toml';
 
@@ -41,11 +44,14 @@ export function readManifest(input: string, cwd = process.cwd()): LoadedManifest
   } catch {
     throw new LoopError({ code: 'LOOP002', file: display, message: 'manifest not found', hint: `pass an app directory or its ${MANIFEST_FILE}` });
   }
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch (e) {
-    throw tomlSyntaxError(display, e);
+  // The plain TOML manifests are made of, read fast; anything else (errors included) by smol-toml.
+  let data: unknown = parseTomlFast(text);
+  if (data === undefined) {
+    try {
+      data = parse(text);
+    } catch (e) {
+      throw tomlSyntaxError(display, e);
+    }
   }
   let loc: Locator | undefined;
   // Positions are only needed to report errors: build them on first use.
@@ -61,11 +67,15 @@ export function readManifest(input: string, cwd = process.cwd()): LoadedManifest
 }
 
 /** Schema + semantic diagnostics (trust keys included), sorted by position. */
-export function checkManifest(m: LoadedManifest): Diagnostic[] {
+export function checkManifest(m: LoadedManifest, opts?: SemanticOptions): Diagnostic[] {
   const schema = validateSchema(m.data, m);
-  // A key the schema already rejected is not reported a second time by the key check.
-  const keys = keyProblems(m, { trust: keysOf(m.data) }).filter((d) => !schema.some((s) => s.field === d.field));
-  const all = [...schema, ...checkSemantics(m.data, m.file, m), ...keys];
+  const all = schema.concat(checkSemantics(m.data, m.file, m, opts));
+  const trust = keysOf(m.data);
+  if (trust) {
+    // A key the schema already rejected is not reported a second time by the key check.
+    for (const d of keyProblems(m, { trust })) if (!schema.some((s) => s.field === d.field)) all.push(d);
+  }
+  if (all.length < 2) return all;
   return all.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
 }
 
@@ -87,14 +97,14 @@ export function loadManifest(input: string, cwd = process.cwd()): LoadedManifest
   return { ...m, manifest: m.data as Manifest };
 }
 
-/** The trust keys of possibly invalid data, as strings at their original indices. */
-function keysOf(data: unknown): Manifest['trust'] {
+/** The trust keys of possibly invalid data, as strings at their original indices; `undefined` when no class lists any. */
+function keysOf(data: unknown): Manifest['trust'] | undefined {
   const trust = (data as { trust?: unknown })?.trust;
-  if (typeof trust !== 'object' || trust === null) return {};
-  const out: NonNullable<Manifest['trust']> = {};
+  if (typeof trust !== 'object' || trust === null) return undefined;
+  let out: NonNullable<Manifest['trust']> | undefined;
   for (const [name, decl] of Object.entries(trust as Record<string, { keys?: unknown }>)) {
-    if (!Array.isArray(decl?.keys)) continue;
-    out[name] = { allow: [], keys: decl.keys.map((k) => (typeof k === 'string' ? k : '')) };
+    if (!Array.isArray(decl?.keys) || !decl.keys.length) continue;
+    (out ??= {})[name] = { allow: [], keys: decl.keys.map((k) => (typeof k === 'string' ? k : '')) };
   }
   return out;
 }

@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LoopError } from '../errors';
+import { validateManifestFile } from '../manifest/load';
 import { resolveApp } from './resolve';
+
+const repo = path.resolve(__dirname, '../../../..');
 
 let dir: string;
 const write = (rel: string, text: string) => {
@@ -20,6 +23,10 @@ const errorsOf = (fn: () => unknown): string => {
   }
   throw new Error('expected a LoopError');
 };
+
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-resolve-'));
@@ -183,5 +190,47 @@ native-host = "../host"
     // A wasi: or unknown loop: name is still an unknown capability.
     write('app/app.loop.toml', toml.replace('"acme:greeting"]\n\n[components.other]', '"wasi:greeting"]\n\n[components.other]'));
     expect(errorsOf(() => resolveApp(path.join(dir, 'app'), { platform: 'native' }))).toMatch(/LOOP103\] components\.main\.capabilities\[1\]: unknown capability "wasi:greeting"/);
+  });
+
+  // Without overrides the resolver skips the checker's stat of each component source and opens
+  // it instead; whatever goes wrong, the diagnostics are the checker's, all of them at once.
+  it('reports exactly what validate reports, for every invalid manifest of the corpus', () => {
+    const invalid = path.join(repo, 'spec/manifests/invalid');
+    for (const name of fs.readdirSync(invalid)) {
+      const app = path.join(invalid, name);
+      let thrown: unknown;
+      try {
+        resolveApp(app, { platform: 'native', cwd: repo });
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown, name).toBeInstanceOf(LoopError);
+      expect((thrown as LoopError).diagnostics, name).toEqual(validateManifestFile(app, repo));
+    }
+  });
+
+  it('reports sources that do not open as components with the checks of validate, with the other errors', () => {
+    write('c/notes.txt', 'not a component');
+    fs.mkdirSync(path.join(dir, 'c/empty-dir'), { recursive: true });
+    const base = fs.readFileSync(path.join(dir, 'app/app.loop.toml'), 'utf8');
+    const cases: [string, RegExp][] = [
+      ['"../c/missing.wasm"', /LOOP206\] components\.fmt\.source: source "\.\.\/c\/missing\.wasm" does not exist/],
+      ['"../c/missing/x.wasm"', /LOOP206\] components\.fmt\.source/],
+      ['"../c/core.wat/x.wasm"', /LOOP206\] components\.fmt\.source/],
+      ['"../c/empty-dir"', /LOOP207\] components\.fmt\.source: "\.\.\/c\/empty-dir" is a directory without loop\.component\.toml/],
+      ['"../c/notes.txt"', /LOOP207\] components\.fmt\.source: "\.\.\/c\/notes\.txt" is neither a component project nor a \.wasm\/\.wat file/],
+    ];
+    for (const [source, expected] of cases) {
+      write('app/app.loop.toml', base.replace('source = "../c/basic.wat"', `source = ${source}`));
+      const message = errorsOf(() => resolveApp(path.join(dir, 'app'), { platform: 'native' }));
+      expect(message, source).toMatch(expected);
+      expect(message.split('\n').filter((l) => l.includes('error[')), source).toHaveLength(1);
+      expect(validateManifestFile(path.join(dir, 'app')).map((d) => d.code), source).toEqual([expected.source.match(/LOOP\d+/)![0]]);
+      // With another error in the file, both are reported in one run.
+      write('app/app.loop.toml', base.replace('source = "../c/basic.wat"', `source = ${source}\ntrust = "nobody"`));
+      const both = errorsOf(() => resolveApp(path.join(dir, 'app'), { platform: 'native' }));
+      expect(both, source).toMatch(expected);
+      expect(both, source).toMatch(/LOOP203\] components\.fmt\.trust: unknown trust class "nobody"/);
+    }
   });
 });

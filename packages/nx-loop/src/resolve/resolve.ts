@@ -7,12 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LoopError, type Diagnostic } from '../errors';
 import { ALWAYS_ALLOWED, CAPABILITIES, CAPABILITY_NAMES, DEFAULT_LIMITS, isHostPackage, type Platform } from '../manifest/capabilities';
-import { readComponentProject } from '../manifest/component-marker';
+import { COMPONENT_MARKER, readComponentProject } from '../manifest/component-marker';
 import { checkManifest, readManifest, type LoadedManifest } from '../manifest/load';
-import { allows, grantedCapabilities, pickProvider, trustClasses } from '../manifest/semantics';
+import { allows, grantedCapabilities, pickProvider, resolveSource, trustClasses } from '../manifest/semantics';
 import type { ComponentClass, Limits, Manifest } from '../manifest/types';
-import { signatureProblems } from '../signing/trust';
 import { applyOverrides } from './overrides';
+// In the CLI bundle this module is loaded on first use (scripts/bundle-cli.cjs: not part of the
+// resolver's core script); only a manifest whose trust classes list keys uses it.
+import { signatureProblems } from '../signing/trust';
 
 export const GRAPH_FORMAT = 'loop.app/1';
 
@@ -61,12 +63,24 @@ const PROVIDER_SETTINGS: Record<string, Record<string, string[]>> = {
 
 export function resolveApp(input: string, opts: ResolveOptions): ResolvedGraph {
   const loaded = readManifest(input, opts.cwd);
-  fail(checkManifest(loaded));
-  const data = applyOverrides(loaded, opts.profile, opts.set ?? []);
-  return resolveManifest(loaded, data, opts);
+  if (opts.profile !== undefined || opts.set?.length) {
+    fail(checkManifest(loaded));
+    return resolveManifest(loaded, applyOverrides(loaded, opts.profile, opts.set ?? []), opts);
+  }
+  // Without overrides the resolver opens every component source next, so that open stands in
+  // for the checker's stat of each. Any problem in the manifest, or a source that does not open
+  // as a component, gets the full check (stats included): the same diagnostics, all at once.
+  const fullCheck = () => fail(checkManifest(loaded));
+  if (checkManifest(loaded, { componentSources: false }).length) fullCheck();
+  return resolveChecked(loaded, loaded.data as Manifest, opts, fullCheck);
 }
 
 export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: ResolveOptions): ResolvedGraph {
+  return resolveChecked(loaded, m, opts);
+}
+
+/** `sourcesUnchecked`: the sources' stat was skipped; called when one fails to open as a component (throws the diagnostics). */
+function resolveChecked(loaded: LoadedManifest, m: Manifest, opts: ResolveOptions, sourcesUnchecked?: () => void): ResolvedGraph {
   const baseDir = path.dirname(loaded.file);
   const outDir = path.resolve(opts.cwd ?? process.cwd(), opts.outDir ?? baseDir);
   // Most paths sit below outDir: slicing them is what path.relative would compute, minus its work.
@@ -94,7 +108,7 @@ export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: Resol
   const problems: Diagnostic[] = [];
   const components: ResolvedComponent[] = [];
   for (const [name, c] of Object.entries(m.components)) {
-    const found = componentFile(path.resolve(baseDir, c.source), name, loaded, problems);
+    const found = componentFile(resolveSource(baseDir, c.source), name, loaded, problems, sourcesUnchecked);
     if (!found) continue;
     const trustName = c.trust ?? 'untrusted';
     components.push({
@@ -108,7 +122,9 @@ export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: Resol
       limits: limits(m.limits, c.limits),
     });
   }
-  problems.push(...signatureProblems(loaded, m, components, outDir));
+  if (Object.values(m.trust ?? {}).some((t) => t?.keys?.length)) {
+    problems.push(...signatureProblems(loaded, m, components, outDir));
+  }
   fail(problems);
   components.sort((a, b) => CLASS_ORDER[a.class] - CLASS_ORDER[b.class]);
 
@@ -153,9 +169,27 @@ export function resolveManifest(loaded: LoadedManifest, m: Manifest, opts: Resol
  * its SHA-256. A file is opened once and read in chunks into one reused buffer: no separate
  * stat (opening tells a directory apart) and no per-file allocation.
  */
-function componentFile(abs: string, name: string, loaded: LoadedManifest, problems: Diagnostic[]): { file: string; sha256: string } | undefined {
-  const sha256 = hashFile(abs);
-  if (sha256 !== undefined) return { file: abs, sha256 };
+function componentFile(
+  abs: string,
+  name: string,
+  loaded: LoadedManifest,
+  problems: Diagnostic[],
+  sourcesUnchecked?: () => void,
+): { file: string; sha256: string } | undefined {
+  let sha256: string | undefined;
+  try {
+    sha256 = hashFile(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (sourcesUnchecked && (code === 'ENOENT' || code === 'ENOTDIR')) sourcesUnchecked();
+    throw e;
+  }
+  // What checkSemantics' checkSource would have said, asked of the open file instead.
+  if (sha256 !== undefined) {
+    if (sourcesUnchecked && !/\.(wasm|wat)$/.test(abs)) sourcesUnchecked();
+    return { file: abs, sha256 };
+  }
+  if (sourcesUnchecked && !fs.existsSync(path.join(abs, COMPONENT_MARKER))) sourcesUnchecked();
   const project = readComponentProject(abs);
   const built = fs.existsSync(project.wasm) ? hashFile(project.wasm) : undefined;
   if (built !== undefined) return { file: project.wasm, sha256: built };
