@@ -22,7 +22,9 @@
 //
 // Environment: LOOP_CACHE_DIR (default ~/.cache/loop; cargo target dir is <it>/guest-target),
 // LOOP_GUEST_RUSTC / LOOP_GUEST_CARGO (default /usr/bin/rustc, /usr/bin/cargo),
-// LOOP_WASI_LIBC_DIR (default /usr/lib/wasm32-wasi), LOOP_GUEST_RUSTFLAGS (extra rustflags).
+// LOOP_WASI_LIBC_DIR (default /usr/lib/wasm32-wasi), LOOP_GUEST_RUSTFLAGS (extra rustflags),
+// LOOP_GUEST_WASI_START=0 (commands without wasi-start/: they trap when given a preopened dir;
+// for the host test that checks its error message).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -187,7 +189,8 @@ async function cargoBuild(dir, plan, tc, release, targetDir) {
     if (!existsSync(join(tc.wasiLibc, 'libc.a'))) fail(`wasi-libc missing: no ${join(tc.wasiLibc, 'libc.a')}; run \`bash ${SETUP}\` (as root)`);
     rustflags.push(`-L ${tc.wasiLibc}`);
   }
-  const start = plan.kind === 'command' ? await wasiStartObject(tc, targetDir) : undefined;
+  // LOOP_GUEST_WASI_START=0 links as plain Debian wasi-libc does (only to reproduce the trap in tests).
+  const start = plan.kind === 'command' && process.env.LOOP_GUEST_WASI_START !== '0' ? await wasiStartObject(tc, targetDir) : undefined;
   const env = {
     ...process.env,
     RUSTC_BOOTSTRAP: '1', // -Zbuild-std on a stable (Debian) compiler

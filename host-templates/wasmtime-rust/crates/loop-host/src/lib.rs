@@ -55,10 +55,35 @@ pub fn describe_failure(e: &wasmtime::Error, limiter: &state::MemoryLimiter) -> 
     }
     match e.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => "exceeded its deadline and was stopped".to_string(),
+        Some(wasmtime::Trap::CannotLeaveComponent) => cannot_leave(e),
         Some(trap) => format!("trapped: {trap}"),
         None => {
             // A trap raised with extra context (e.g. a host function error) still carries the cause.
             format!("failed: {}", one_line(e))
         }
+    }
+}
+
+/// `cannot leave component instance`: the guest called an import while the host was lowering a
+/// value into it, i.e. from its `cabi_realloc`. The usual cause is a toolchain one, named here.
+fn cannot_leave(e: &wasmtime::Error) -> String {
+    let names: Vec<&str> = e
+        .downcast_ref::<wasmtime::WasmBacktrace>()
+        .map(|bt| bt.frames().iter().filter_map(|f| f.func_name()).collect())
+        .unwrap_or_default();
+    let wrapped = names.iter().any(|n| n.starts_with("cabi_realloc"))
+        && names.iter().any(|n| *n == "__wasm_call_ctors");
+    if wrapped {
+        "trapped: it called an import from inside its cabi_realloc, which the component model forbids \
+         (wasm trap: cannot leave component instance): wasm-ld wrapped its exports in the C constructors \
+         (cabi_realloc.command_export -> __wasm_call_ctors), as it does for a WASI command whose _start \
+         does not run them itself, i.e. one linked with a wasi-libc older than 2023 (Debian's wasi-libc \
+         0.0~git20220510); rebuild it with tools/rust-guest/build.sh, which links the fix, or with a \
+         newer wasi-sdk"
+            .to_string()
+    } else {
+        "trapped: wasm trap: cannot leave component instance (it called an import while the host was \
+         passing it a value, e.g. from its cabi_realloc)"
+            .to_string()
     }
 }

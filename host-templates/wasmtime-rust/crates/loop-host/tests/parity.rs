@@ -105,3 +105,59 @@ fn rust_example_command_behaves_the_same_as_under_wasmtime_run() {
         );
     }
 }
+
+/// A Rust command using files in its preopened dir (examples/components/files-rust): same output,
+/// exit status and resulting files under `loop-host run --dir` as under `wasmtime run --dir`.
+#[test]
+fn rust_command_with_a_preopened_dir_behaves_the_same_as_under_wasmtime_run() {
+    let files = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../../examples/components/files-rust/dist/files.wasm");
+    assert!(
+        files.is_file(),
+        "build it first: tools/rust-guest/build.sh examples/components/files-rust --release"
+    );
+    let Some(wasmtime) = wasmtime() else { return };
+    let host = PathBuf::from(env!("CARGO_BIN_EXE_loop-host"));
+    let steps = [
+        "cat",
+        "in.txt",
+        "write",
+        "out/new.txt",
+        "new text",
+        "append",
+        "in.txt",
+        "more",
+        "ls",
+        ".",
+        "rm",
+        "gone.txt",
+        "cat",
+        "../secret.txt",
+    ];
+    let mut results = Vec::new();
+    for program in [&host, &wasmtime] {
+        let dir = tmpdir("parity-fs");
+        write(&dir, "data/in.txt", b"hello file\n");
+        write(&dir, "data/gone.txt", b"x\n");
+        write(&dir, "secret.txt", b"secret\n");
+        let data = format!("{}::/", dir.join("data").display());
+        let mut args = vec!["run", "--dir", &data, files.to_str().unwrap()];
+        args.extend(steps);
+        let out = run(program, &args, "");
+        let read = |p: &str| std::fs::read_to_string(dir.join("data").join(p)).ok();
+        let files_after = (read("in.txt"), read("out/new.txt"), read("gone.txt"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        results.push((out, files_after));
+    }
+    assert_eq!(results[0], results[1], "loop-host vs wasmtime");
+    let ((code, stdout, _), (in_txt, new_txt, gone)) = &results[0];
+    assert_eq!(*code, 1);
+    assert!(
+        stdout.starts_with("in.txt: 11 bytes: hello file\nwrote out/new.txt\n"),
+        "{stdout}"
+    );
+    assert_eq!(
+        (in_txt.as_deref(), new_txt.as_deref(), gone.as_deref()),
+        (Some("hello file\nmore"), Some("new text"), None)
+    );
+}
