@@ -244,6 +244,15 @@ describe('hello-rust (wasi:cli/command)', () => {
     expect(r.status).toBe(0);
   });
 
+  it('is linked with wasi-start: wasm-ld wrapped no export in the C constructors', () => {
+    // With Debian's crt1-command.o alone, every export (cabi_realloc too) became
+    // `<name>.command_export` re-running wasi-libc's constructors, and a preopened dir trapped
+    // "cannot leave component instance" (tests of loop-host: tests/wasi_fs.rs, tests/parity.rs).
+    const bytes = readFileSync(wasm);
+    expect(bytes.includes('__original_main')).toBe(true);
+    expect(bytes.includes('.command_export')).toBe(false);
+  });
+
   it('fails with a non-zero status when asked to (jco run reports any failure as 1)', () => {
     const r = spawnSync(JCO, ['run', wasm, '--', '--exit', '7'], { encoding: 'utf8', cwd: tmp() });
     expect(r.status).not.toBe(0);
