@@ -83,6 +83,9 @@ fs.writeFileSync(
   `[app]\nname = "hello-cmd"\nentry = "hello"\n\n[components.hello]\nsource = ${JSON.stringify(HELLO)}\nclass = "core"\n`,
 );
 const example = path.join(REPO, 'examples/apps/hello');
+// The shared cargo target dir's loop-host is relinked by whichever checkout built last: set
+// LOOP_HOST_BIN to a dev host built from this checkout to time this checkout's packer.
+console.log(`dev host: ${pn.devHost()}${process.env.LOOP_HOST_BIN ? ' (LOOP_HOST_BIN)' : ''}`);
 const sizes = [];
 let exampleExe;
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
