@@ -2,12 +2,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 // The real entry point users get on node_modules/.bin, run from an unrelated directory.
 const repo = path.resolve(__dirname, '../../../..');
 const bin = path.join(repo, 'node_modules/.bin/loop');
 const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-cli-'));
+afterAll(() => fs.rmSync(elsewhere, { recursive: true, force: true }));
 const loop = (...args: string[]) => spawnSync(bin, args, { cwd: elsewhere, encoding: 'utf8' });
 
 describe('the loop CLI (node_modules/.bin/loop)', () => {
