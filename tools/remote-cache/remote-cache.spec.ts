@@ -182,7 +182,14 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
     fs.writeFileSync(noCargo, '#!/bin/sh\necho "cargo must not be needed for a cache hit" >&2\nexit 1\n', { mode: 0o755 });
     const next = local(['run-many', '-t', 'build-component', '--nxBail=false'], { LOOP_GUEST_RUSTC: rustc, LOOP_GUEST_CARGO: noCargo });
     const st = statusOf(next.stdout);
-    const rust = ['count:build-component', 'greeter:build-component', 'hello:build-component'];
+    // Every Rust component of the checkout (by its marker's language), not a list that goes stale.
+    const rust = fs
+      .readdirSync(path.join(a, 'examples/components'))
+      .map((c) => path.join(a, 'examples/components', c, 'loop.component.toml'))
+      .filter((f) => fs.existsSync(f) && /^language\s*=\s*"rust"/m.test(fs.readFileSync(f, 'utf8')))
+      .map((f) => `${/^name\s*=\s*"([^"]+)"/m.exec(fs.readFileSync(f, 'utf8'))![1]}:build-component`)
+      .sort();
+    expect(rust).toEqual(expect.arrayContaining(['count:build-component', 'greeter:build-component', 'hello:build-component']));
     for (const id of rust) expect(st[id], id).toBe('ran');
     for (const [id, s] of Object.entries(st)) if (!rust.includes(id)) expect(s, id).toBe('hit');
     expect(next.status).not.toBe(0);
