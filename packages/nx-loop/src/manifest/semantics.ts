@@ -202,7 +202,13 @@ function checkProviders(
     if (typeof choice === 'string') {
       for (const p of platforms) {
         if (known(p).length && !known(p).includes(choice)) {
-          err('LOOP209', at, `"${choice}" is not a ${p} provider for ${cap}`, `${explain(p)}; to differ per platform write provider = { native = "…", web = "…" }`);
+          // Without [targets] the app is checked for both platforms: say how to target one.
+          const other: Platform = p === 'web' ? 'native' : 'web';
+          const onlyOne =
+            !isObj(data.targets) && known(other).includes(choice)
+              ? `, or, for a ${other}-only app, say so under [targets] (${other === 'native' ? 'native = ["linux-x64"]' : 'web = {}'})`
+              : '';
+          err('LOOP209', at, `"${choice}" is not a ${p} provider for ${cap}`, `${explain(p)}; to differ per platform write provider = { native = "…", web = "…" }${onlyOne}`);
         }
       }
     } else if (isObj(choice)) {
