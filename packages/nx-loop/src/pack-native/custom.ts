@@ -27,6 +27,7 @@ import { graphJson, resolveApp, type ResolvedGraph } from '../resolve/resolve';
 import { directoryEntries, tarGz, writeWithChecksum, zip } from './archive';
 import { CODES } from './codes';
 import { hostTarget, type NativeTarget } from './targets';
+import type { TargetResult } from './index';
 
 export interface CustomPackInput {
   host: CustomHost;
@@ -43,18 +44,8 @@ export interface CustomPackInput {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface CustomTargetResult {
-  target: string;
-  triple: string;
-  file: string;
-  fileBytes: number;
-  archive: string;
-  archiveBytes: number;
-  archiveSha256: string;
-  ms: number;
-  /** The host project's binary name, the cargo profile it was built with, and whether cargo ran. */
-  custom: { name: string; dir: string; profile: CustomHostProfile; built: boolean; stripped: boolean };
-}
+/** A target packed with the app's own host: its file is that host, so `hostBytes` = `fileBytes`. */
+export type CustomTargetResult = TargetResult & { custom: NonNullable<TargetResult['custom']> };
 
 /**
  * Drops the debug info of a packed copy (`strip --strip-debug`, binutils): the dev profile's
@@ -164,14 +155,16 @@ export function packCustom(input: CustomPackInput, onTarget?: (r: CustomTargetRe
         const level = input.level ?? 1;
         const data = t.archive === 'zip' ? zip(entries, level) : tarGz(entries, level);
         const archiveSha256 = writeWithChecksum(archive, data);
+        const fileBytes = fs.statSync(file).size;
         const r: CustomTargetResult = {
           target: t.name,
           triple: t.triple,
           file,
-          fileBytes: fs.statSync(file).size,
+          fileBytes,
           archive,
           archiveBytes: data.length,
           archiveSha256,
+          hostBytes: fileBytes,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           custom: { name: host.name, dir: host.dir, profile, built: built.built, stripped },
         };

@@ -197,9 +197,9 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
     fs.mkdirSync(outDir, { recursive: true });
     const r = packCustom(
       { host: customHost, manifest, graph, targets, outDir, profile: opts.profile, set: opts.set, cwd, release: opts.release, level: opts.level, env },
-      (t) => opts.onTarget?.({ ...t, hostBytes: t.fileBytes }),
+      opts.onTarget,
     );
-    return { outDir, graph, packed: r.packed.map((t) => ({ ...t, hostBytes: t.fileBytes })), precompiledOnly: [], problems: r.problems, signatures };
+    return { outDir, graph, packed: r.packed, precompiledOnly: [], problems: r.problems, signatures };
   }
 
   const host = devHost(env);
