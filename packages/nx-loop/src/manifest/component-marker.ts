@@ -11,6 +11,9 @@ import { Locator } from './locate';
 import type { ComponentMarker } from './types';
 
 export const COMPONENT_MARKER = 'loop.component.toml';
+
+/** A file a host loads as a component by its name: binary `.wasm` or text `.wat`. */
+export const isComponentFileName = (name: string): boolean => /\.(wasm|wat)$/.test(name);
 export const LANGUAGES = ['rust', 'js', 'ts'] as const;
 
 export interface ComponentProject {

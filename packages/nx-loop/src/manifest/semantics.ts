@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Diagnostic } from '../errors';
 import { CAPABILITIES, CAPABILITY_NAMES, DEFAULT_TRUST, HOST_PROVIDER, isHostPackage, PLATFORMS, type Platform } from './capabilities';
 import { fieldName, type Locator } from './locate';
-import { COMPONENT_MARKER } from './component-marker';
+import { COMPONENT_MARKER, isComponentFileName } from './component-marker';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -166,7 +166,7 @@ function checkSource(
     if (!fs.existsSync(path.join(abs, COMPONENT_MARKER))) {
       err('LOOP207', at, `"${source}" is a directory without ${COMPONENT_MARKER}`, `create one with \`loop component new\`, or point source at a .wasm file`);
     }
-  } else if (!/\.(wasm|wat)$/.test(abs)) {
+  } else if (!isComponentFileName(abs)) {
     err('LOOP207', at, `"${source}" is neither a component project nor a .wasm/.wat file`, 'point source at a component project directory or a .wasm/.wat file');
   }
 }

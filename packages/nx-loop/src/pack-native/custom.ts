@@ -26,6 +26,7 @@ import { ensureCustomHost, type CustomHost, type CustomHostProfile } from '../ho
 import { graphJson, resolveApp, type ResolvedGraph } from '../resolve/resolve';
 import { directoryEntries, tarGz, writeWithChecksum, zip } from './archive';
 import { CODES } from './codes';
+import { isComponentFileName } from '../manifest/component-marker';
 import { hostTarget, type NativeTarget } from './targets';
 import type { TargetResult } from './index';
 
@@ -140,7 +141,7 @@ export function packCustom(input: CustomPackInput, onTarget?: (r: CustomTargetRe
         const pluginsSrc = path.resolve(manifestDir, pluginsRel);
         if (graph.plugins && fs.existsSync(pluginsSrc)) {
           for (const f of fs.readdirSync(pluginsSrc).sort()) {
-            if (!/\.(wasm|wat)$/.test(f) || f.startsWith('.') || !fs.statSync(path.join(pluginsSrc, f)).isFile()) continue;
+            if (!isComponentFileName(f) || f.startsWith('.') || !fs.statSync(path.join(pluginsSrc, f)).isFile()) continue;
             // Byte for byte (signed plugins are verified again by the host).
             fs.copyFileSync(path.join(pluginsSrc, f), path.join(bundle, pluginsRel, f));
             listed.push(path.posix.join(pluginsRel.split(path.sep).join('/'), f));

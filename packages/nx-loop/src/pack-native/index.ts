@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { isLoopError, LoopError, type Diagnostic } from '../errors';
 import { ensureHostBinary, HostError, loopCacheDir, type HostProfile } from '../host';
 import { manifestPath } from '../manifest/load';
+import { isComponentFileName } from '../manifest/component-marker';
 import { graphJson, resolveApp, type ResolvedGraph } from '../resolve/resolve';
 import { nativeHostOfApp, type CustomHostProfile } from '../host/custom';
 import { verifyForPack } from '../signing/pack';
@@ -283,7 +284,7 @@ export function precompileOnly(host: string, t: NativeTarget, staged: ResolvedGr
   const files = staged.components.map((c) => c.path);
   const pluginsDir = staged.plugins?.dir;
   if (pluginsDir && fs.existsSync(pluginsDir)) {
-    for (const f of fs.readdirSync(pluginsDir).sort()) if (/\.(wasm|wat)$/.test(f)) files.push(path.join(pluginsDir, f));
+    for (const f of fs.readdirSync(pluginsDir).sort()) if (isComponentFileName(f)) files.push(path.join(pluginsDir, f));
   }
   runDevHost(host, ['compile', '--target', t.triple, ...files], `${t.name} precompile`, env);
 }

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LoopError } from '../errors';
+import { isComponentFileName } from '../manifest/component-marker';
 import { resolveApp, type ResolvedGraph } from '../resolve/resolve';
 import { CODES } from './codes';
 import { loadJco, loadRolldown } from './esm';
@@ -150,7 +151,7 @@ export function pluginFiles(dir: string | null): string[] {
   if (!dir || !fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
-    .filter((f) => /\.(wasm|wat)$/.test(f))
+    .filter(isComponentFileName)
     .sort()
     .map((f) => path.join(dir, f));
 }

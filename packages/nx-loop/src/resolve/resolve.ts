@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LoopError, type Diagnostic } from '../errors';
 import { ALWAYS_ALLOWED, CAPABILITIES, CAPABILITY_NAMES, DEFAULT_LIMITS, isHostPackage, type Platform } from '../manifest/capabilities';
-import { COMPONENT_MARKER, readComponentProject } from '../manifest/component-marker';
+import { COMPONENT_MARKER, isComponentFileName, readComponentProject } from '../manifest/component-marker';
 import { checkManifest, readManifest, type LoadedManifest } from '../manifest/load';
 import { allows, grantedCapabilities, pickProvider, resolveSource, trustClasses } from '../manifest/semantics';
 import type { ComponentClass, Limits, Manifest } from '../manifest/types';
@@ -186,7 +186,7 @@ function componentFile(
   }
   // What checkSemantics' checkSource would have said, asked of the open file instead.
   if (sha256 !== undefined) {
-    if (sourcesUnchecked && !/\.(wasm|wat)$/.test(abs)) sourcesUnchecked();
+    if (sourcesUnchecked && !isComponentFileName(abs)) sourcesUnchecked();
     return { file: abs, sha256 };
   }
   if (sourcesUnchecked && !fs.existsSync(path.join(abs, COMPONENT_MARKER))) sourcesUnchecked();

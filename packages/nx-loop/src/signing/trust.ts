@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isLoopError, LoopError, type Diagnostic } from '../errors';
 import type { LoadedManifest } from '../manifest/load';
+import { isComponentFileName } from '../manifest/component-marker';
 import type { Manifest } from '../manifest/types';
 import { parsePublicKeyText, type PublicKey } from './keys';
 import { verifyWasm } from './sign';
@@ -169,7 +170,7 @@ export function checkGraphSignatures(graph: GraphForSignatures, graphDir: string
   graph.components.forEach((c, i) => check(`component "${c.name}"`, c.trust, c.path, `components[${i}]`));
   if (graph.plugins) {
     const dir = path.resolve(graphDir, graph.plugins.dir);
-    const files = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((f) => /\.(wasm|wat)$/.test(f) && !f.startsWith('.')).sort() : [];
+    const files = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((f) => isComponentFileName(f) && !f.startsWith('.')).sort() : [];
     for (const f of files) check(`plugin ${f}`, graph.plugins.trust, path.join(graph.plugins.dir, f), 'plugins.dir');
   }
   return out;
