@@ -5,7 +5,7 @@
 // each plugin, sequential calls after a warm-up. Prints the median and p90 per call, the
 // calls per second, and the load average before and after.
 //
-//   node packages/runtime-browser/bench/plugin-calls.mjs [--calls 300] [--rounds 5] [--against <git rev>]
+//   node tools/bench/plugin-calls.mjs [--calls 300] [--rounds 5] [--against <git rev>]
 //
 // --against REV: A/B in one run — the same site also served with the worker host of REV
 // (packages/runtime-browser/src at that commit, bundled like pack-web bundles it), both pages
@@ -24,7 +24,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXAMPLE = path.join(REPO, 'examples/apps/hello');
 const CHROMIUM = process.env.LOOP_CHROMIUM ?? '/usr/bin/chromium';
 const arg = (name, dflt) => Number(process.argv[process.argv.indexOf(name) + 1] || dflt) || dflt;
