@@ -150,6 +150,11 @@ function checkSource(
   at: (string | number)[],
   err: (code: string, at: (string | number)[], message: string, hint: string) => void,
 ): void {
+  if (source.includes('\0')) {
+    // No file system has such a name, and Node refuses the path outright (ERR_INVALID_ARG_VALUE).
+    err('LOOP206', at, `source ${JSON.stringify(source)} contains a NUL character, which no file name can hold`, 'point source at a component project directory or a .wasm/.wat file, relative to this manifest');
+    return;
+  }
   const abs = resolveSource(baseDir, source);
   let st: fs.Stats | undefined;
   try {

@@ -217,6 +217,8 @@ native-host = "../host"
       ['"../c/missing.wasm"', /LOOP206\] components\.fmt\.source: source "\.\.\/c\/missing\.wasm" does not exist/],
       ['"../c/missing/x.wasm"', /LOOP206\] components\.fmt\.source/],
       ['"../c/core.wat/x.wasm"', /LOOP206\] components\.fmt\.source/],
+      // Node refuses such a path before any system call (ERR_INVALID_ARG_VALUE): still LOOP206.
+      ['"../c/a\\u0000.wasm"', /LOOP206\] components\.fmt\.source: source "\.\.\/c\/a\\u0000\.wasm" contains a NUL character/],
       ['"../c/empty-dir"', /LOOP207\] components\.fmt\.source: "\.\.\/c\/empty-dir" is a directory without loop\.component\.toml/],
       ['"../c/notes.txt"', /LOOP207\] components\.fmt\.source: "\.\.\/c\/notes\.txt" is neither a component project nor a \.wasm\/\.wat file/],
     ];

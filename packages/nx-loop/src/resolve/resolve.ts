@@ -181,7 +181,8 @@ function componentFile(
     sha256 = hashFile(abs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (sourcesUnchecked && (code === 'ENOENT' || code === 'ENOTDIR')) sourcesUnchecked();
+    // ERR_INVALID_ARG_VALUE: a path with a NUL character, which Node refuses before any system call.
+    if (sourcesUnchecked && (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ERR_INVALID_ARG_VALUE')) sourcesUnchecked();
     throw e;
   }
   // What checkSemantics' checkSource would have said, asked of the open file instead.
