@@ -6,7 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export LOOP_CACHE_DIR="${LOOP_CACHE_DIR:-$HOME/.cache/loop}"
 mkdir -p "$LOOP_CACHE_DIR"
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says how long the one before it took (a fresh machine's set-up is most of CI's time).
+step_start=
+step() {
+  [ -n "$step_start" ] && printf '    (%d s)\n' $((SECONDS - step_start))
+  step_start=$SECONDS
+  printf '\n==> %s\n' "$*"
+}
 
 # Debian packages: apt-get only when something is missing (apt-get update first, as the
 # package lists of a fresh machine may be empty).
@@ -42,6 +48,10 @@ step "Rust guest toolchain (wasm components from Rust; --warm builds std for was
 bash tools/setup/rust-guest.sh --warm
 
 step "native host (Wasmtime 48; cargo, cached in \$LOOP_CACHE_DIR/target)"
+# Every crate of the lock file, for every platform (macOS-only ones too): `cargo metadata
+# --offline` over a scaffolded host crate (generators/host/packed.spec.ts) and offline builds
+# need them in ~/.cargo/registry, and a build for this machine downloads only its own.
+cargo fetch --locked --quiet --manifest-path host-templates/wasmtime-rust/Cargo.toml
 # Built the way `cargo test` builds it, so the tests reuse the same compiled Wasmtime.
 CARGO_TARGET_DIR="$LOOP_CACHE_DIR/target" cargo test --no-run --locked --quiet \
   --manifest-path host-templates/wasmtime-rust/Cargo.toml
@@ -58,5 +68,6 @@ bash tools/setup/wasmsign2.sh >/dev/null
 step "wasmtime-cli 48 (parity tests and benchmarks against \`wasmtime run\`)"
 bash tools/setup/wasmtime.sh >/dev/null
 
+[ -n "$step_start" ] && printf '    (%d s)\n' $((SECONDS - step_start))
 echo
-echo "install: done (caches in $LOOP_CACHE_DIR)"
+echo "install: done in $SECONDS s (caches in $LOOP_CACHE_DIR)"
