@@ -284,7 +284,9 @@ fn compile_for_other_targets_produces_code_for_that_target() {
             .unwrap_or_default();
         if os != "linux" || machine != 62 {
             assert!(
-                err.contains("compiled for") || err.contains("architecture") || err.contains("operating system"),
+                err.contains("compiled for")
+                    || err.contains("architecture")
+                    || err.contains("operating system"),
                 "{name}: {err}"
             );
         }
@@ -334,8 +336,15 @@ fn pack_refuses_a_runtime_host_of_the_wrong_kind() {
     let pack = |target: &str, runtime: &str| {
         run_host(
             &[
-                "pack", "--target", target, "--runtime", runtime, "--graph",
-                g.to_str().unwrap(), "--out", out.to_str().unwrap(),
+                "pack",
+                "--target",
+                target,
+                "--runtime",
+                runtime,
+                "--graph",
+                g.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
             ],
             "",
             &[],
@@ -344,7 +353,10 @@ fn pack_refuses_a_runtime_host_of_the_wrong_kind() {
     // An x86_64 ELF for a Windows target.
     let (code, _, err) = pack("windows-x64", host);
     assert_eq!(code, 1);
-    assert!(err.contains("needs a PE (Windows) x86_64 executable"), "{err}");
+    assert!(
+        err.contains("needs a PE (Windows) x86_64 executable"),
+        "{err}"
+    );
     // Not a loop-host at all.
     let t = PathBuf::from("/bin/true");
     let (code, _, err) = pack("linux-x64", t.to_str().unwrap());
@@ -355,6 +367,9 @@ fn pack_refuses_a_runtime_host_of_the_wrong_kind() {
     assert!(err.contains("--target amiga: unknown target"), "{err}");
     let (code, _, err) = run_host(&["pack", "--target", "linux-x64"], "", &[]);
     assert_eq!(code, 2);
-    assert!(err.contains("pack needs --target, --runtime, --graph and --out"), "{err}");
+    assert!(
+        err.contains("pack needs --target, --runtime, --graph and --out"),
+        "{err}"
+    );
     assert!(!out.exists());
 }

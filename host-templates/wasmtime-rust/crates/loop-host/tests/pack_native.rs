@@ -28,7 +28,11 @@ fn cache_root() -> PathBuf {
 }
 
 fn runtime_host(target: &str) -> Option<PathBuf> {
-    let exe = if target.starts_with("windows") { ".exe" } else { "" };
+    let exe = if target.starts_with("windows") {
+        ".exe"
+    } else {
+        ""
+    };
     let p = cache_root()
         .join("hosts")
         .join(target)
@@ -130,12 +134,21 @@ fn example_app() -> Option<PathBuf> {
     let graph = dir.join("app.loop.json");
     let r = Command::new("node")
         .arg(repo.join("packages/nx-loop/bin/loop.js"))
-        .args(["resolve", dir.to_str().unwrap(), "--platform", "native", "--out"])
+        .args([
+            "resolve",
+            dir.to_str().unwrap(),
+            "--platform",
+            "native",
+            "--out",
+        ])
         .arg(&graph)
         .output();
     match r {
         Ok(o) if o.status.success() => Some(dir),
-        Ok(o) => panic!("loop resolve failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Ok(o) => panic!(
+            "loop resolve failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
         Err(e) => {
             eprintln!("SKIP: cannot run node for `loop resolve`: {e}");
             None
@@ -191,7 +204,9 @@ fn reference(app: &Path) -> Out {
     static REF: OnceLock<(i32, String)> = OnceLock::new();
     let (code, stdout) = REF.get_or_init(|| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_loop-host"));
-        cmd.arg("run").arg(app.join("app.loop.json")).env("LOOP_QUIET", "1");
+        cmd.arg("run")
+            .arg(app.join("app.loop.json"))
+            .env("LOOP_QUIET", "1");
         let o = run(cmd, "dev host");
         assert_eq!(o.code, 0, "dev host: {}", o.stderr);
         assert_eq!(o.stderr, "");
@@ -262,8 +277,16 @@ fn place_with_data(packed: &Path, app: &Path, name: &str) -> PathBuf {
 }
 
 fn check_same(target: &str, got: &Out, want: &Out) {
-    assert_eq!(got.code, want.code, "{target}: exit; stderr: {}", got.stderr);
-    assert_eq!(got.stdout, want.stdout, "{target}: stdout; stderr: {}", got.stderr);
+    assert_eq!(
+        got.code, want.code,
+        "{target}: exit; stderr: {}",
+        got.stderr
+    );
+    assert_eq!(
+        got.stdout, want.stdout,
+        "{target}: stdout; stderr: {}",
+        got.stderr
+    );
     assert!(
         got.stdout.contains("[greeter] info: fetched 200: "),
         "{}",
@@ -278,7 +301,9 @@ fn trailer(file: &[u8]) -> loop_host::pack::format::Trailer {
 
 #[test]
 fn linux_x64_single_file_runs_the_example_app_like_loop_run_and_refuses_corruption() {
-    let Some(runtime) = runtime_host("linux-x64") else { return };
+    let Some(runtime) = runtime_host("linux-x64") else {
+        return;
+    };
     let Some(app) = example_app() else { return };
     let want = reference(&app);
     let out = tmpdir("pack-out").join("hello-app");
@@ -302,7 +327,13 @@ fn linux_x64_single_file_runs_the_example_app_like_loop_run_and_refuses_corrupti
     let bytes = std::fs::read(&exe).unwrap();
     let t = trailer(&bytes);
     let (start, len) = (t.offset as usize, t.length as usize);
-    for at in [start, start + 20, start + len / 3, start + len / 2, start + len - 1] {
+    for at in [
+        start,
+        start + 20,
+        start + len / 3,
+        start + len / 2,
+        start + len - 1,
+    ] {
         let mut bad = bytes.clone();
         bad[at] ^= 0x01;
         std::fs::write(&exe, &bad).unwrap();
@@ -313,7 +344,12 @@ fn linux_x64_single_file_runs_the_example_app_like_loop_run_and_refuses_corrupti
         assert!(o.stderr.contains(exe.to_str().unwrap()), "{}", o.stderr);
         assert!(o.stderr.contains("checksum"), "{}", o.stderr);
     }
-    for keep in [bytes.len() - 1, bytes.len() - 64, start + len / 2, start + 10] {
+    for keep in [
+        bytes.len() - 1,
+        bytes.len() - 64,
+        start + len / 2,
+        start + 10,
+    ] {
         std::fs::write(&exe, &bytes[..keep]).unwrap();
         let o = run_packed(&[], &exe, false);
         assert_eq!(o.code, 1, "cut to {keep}: {}", o.stderr);
@@ -325,12 +361,20 @@ fn linux_x64_single_file_runs_the_example_app_like_loop_run_and_refuses_corrupti
 
 #[test]
 fn linux_x64_dir_bundle_runs_the_example_app_and_lists_its_checksums() {
-    let Some(runtime) = runtime_host("linux-x64") else { return };
+    let Some(runtime) = runtime_host("linux-x64") else {
+        return;
+    };
     let Some(app) = example_app() else { return };
     let want = reference(&app);
     let bundle = tmpdir("pack-bundle").join("hello-app-linux-x64");
     pack("linux-x64", &runtime, &app, &bundle, true);
-    for f in ["hello-app", "app.loop.json", "SHA256SUMS", "components/greeter.wasm", "plugins"] {
+    for f in [
+        "hello-app",
+        "app.loop.json",
+        "SHA256SUMS",
+        "components/greeter.wasm",
+        "plugins",
+    ] {
         assert!(bundle.join(f).exists(), "{f}");
     }
     let sums = Command::new("sha256sum")
@@ -338,7 +382,11 @@ fn linux_x64_dir_bundle_runs_the_example_app_and_lists_its_checksums() {
         .current_dir(&bundle)
         .output()
         .unwrap();
-    assert!(sums.status.success(), "{}", String::from_utf8_lossy(&sums.stdout));
+    assert!(
+        sums.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sums.stdout)
+    );
     copy_dir(&app.join("data"), &bundle.join("data"));
     let got = run_packed(&[], &bundle.join("hello-app"), true);
     check_same("linux-x64 bundle", &got, &want);
@@ -368,7 +416,9 @@ fn tree(dir: &Path) -> std::collections::BTreeMap<String, (Vec<u8>, bool)> {
 #[test]
 fn a_bundle_staged_with_hard_links_or_with_the_single_file_has_the_same_files_as_a_copied_one() {
     use std::os::unix::fs::MetadataExt;
-    let Some(runtime) = runtime_host("linux-x64") else { return };
+    let Some(runtime) = runtime_host("linux-x64") else {
+        return;
+    };
     let Some(app) = example_app() else { return };
     let dir = tmpdir("pack-link");
     let copied = dir.join("copied");
@@ -417,7 +467,10 @@ fn a_bundle_staged_with_hard_links_or_with_the_single_file_has_the_same_files_as
     let c = tree(&also);
     assert_eq!(a.keys().collect::<Vec<_>>(), c.keys().collect::<Vec<_>>());
     for (k, v) in &a {
-        assert!(c[k] == *v, "{k} differs between the bundle packed alone and with the single file");
+        assert!(
+            c[k] == *v,
+            "{k} differs between the bundle packed alone and with the single file"
+        );
     }
     assert!(nlink(also.join("components/formatter.wasm")) >= 2);
     let _ = std::fs::remove_dir_all(&dir);
@@ -425,10 +478,15 @@ fn a_bundle_staged_with_hard_links_or_with_the_single_file_has_the_same_files_as
 
 #[test]
 fn linux_arm64_single_file_runs_under_qemu_like_loop_run() {
-    let Some(runtime) = runtime_host("linux-arm64") else { return };
+    let Some(runtime) = runtime_host("linux-arm64") else {
+        return;
+    };
     let qemu = Path::new("/usr/bin/qemu-aarch64");
     if !qemu.is_file() {
-        eprintln!("SKIP linux-arm64: no {} (apt-get install qemu-user)", qemu.display());
+        eprintln!(
+            "SKIP linux-arm64: no {} (apt-get install qemu-user)",
+            qemu.display()
+        );
         return;
     }
     let Some(app) = example_app() else { return };
@@ -436,14 +494,22 @@ fn linux_arm64_single_file_runs_under_qemu_like_loop_run() {
     let out = tmpdir("pack-out").join("hello-app");
     pack("linux-arm64", &runtime, &app, &out, false);
     let exe = place_with_data(&out, &app, "hello-app");
-    let got = run_packed(&["/usr/bin/qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"], &exe, true);
+    let got = run_packed(
+        &["/usr/bin/qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"],
+        &exe,
+        true,
+    );
     check_same("linux-arm64", &got, &want);
     // The checksum is checked there too.
     let mut bytes = std::fs::read(&exe).unwrap();
     let t = trailer(&bytes);
     bytes[(t.offset + t.length / 2) as usize] ^= 0x80;
     std::fs::write(&exe, &bytes).unwrap();
-    let o = run_packed(&["/usr/bin/qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"], &exe, true);
+    let o = run_packed(
+        &["/usr/bin/qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"],
+        &exe,
+        true,
+    );
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("checksum"), "{}", o.stderr);
 }
@@ -470,7 +536,9 @@ fn prepare_wine_prefix() {
 
 #[test]
 fn windows_x64_single_file_runs_under_wine_like_loop_run() {
-    let Some(runtime) = runtime_host("windows-x64") else { return };
+    let Some(runtime) = runtime_host("windows-x64") else {
+        return;
+    };
     if Command::new("wine").arg("--version").output().is_err() {
         eprintln!("SKIP windows-x64: no wine (apt-get install wine)");
         return;
@@ -490,10 +558,16 @@ fn windows_x64_single_file_runs_under_wine_like_loop_run() {
 /// precompile it (the old version keeps serving); with the code in place the swap happens.
 #[test]
 fn bundle_plugins_hot_swap_with_precompiled_code_on_the_runtime_only_host() {
-    let Some(runtime) = runtime_host("linux-x64") else { return };
+    let Some(runtime) = runtime_host("linux-x64") else {
+        return;
+    };
     let dir = tmpdir("pack-swap-app");
     let core = write(&dir, "core.wasm", &core_until_stop());
-    write(&dir, "plugins/p.wasm", &plugin("p", "1.0.0", Behavior::Reply("v1")));
+    write(
+        &dir,
+        "plugins/p.wasm",
+        &plugin("p", "1.0.0", Behavior::Reply("v1")),
+    );
     let g = graph(
         &dir,
         "core",
@@ -533,7 +607,14 @@ fn bundle_plugins_hot_swap_with_precompiled_code_on_the_runtime_only_host() {
     // Precompile it into the bundle, then put the file in place again.
     let src = write(&dir, "stop.wasm", &stop);
     let (code, _, err) = run_host(
-        &["compile", "--target", "linux-x64", "--out-dir", bundle.join("code").to_str().unwrap(), src.to_str().unwrap()],
+        &[
+            "compile",
+            "--target",
+            "linux-x64",
+            "--out-dir",
+            bundle.join("code").to_str().unwrap(),
+            src.to_str().unwrap(),
+        ],
         "",
         &[],
     );
@@ -546,16 +627,28 @@ fn bundle_plugins_hot_swap_with_precompiled_code_on_the_runtime_only_host() {
         if start.elapsed() > Duration::from_secs(60) {
             let _ = child.kill();
             let o = child.wait_with_output().unwrap();
-            panic!("still running; stderr: {}", String::from_utf8_lossy(&o.stderr));
+            panic!(
+                "still running; stderr: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "[core] info: stopped after the swap\n");
-    assert!(err.contains("has no compiler and found no precompiled code"), "{err}");
-    assert!(err.contains("loop-host compile --target x86_64-unknown-linux-gnu --out-dir"), "{err}");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "[core] info: stopped after the swap\n"
+    );
+    assert!(
+        err.contains("has no compiler and found no precompiled code"),
+        "{err}"
+    );
+    assert!(
+        err.contains("loop-host compile --target x86_64-unknown-linux-gnu --out-dir"),
+        "{err}"
+    );
     assert!(err.contains("keeping the previous version"), "{err}");
     assert!(err.contains("plugin 'p' swapped to version 2.0.0"), "{err}");
 }
@@ -565,13 +658,19 @@ fn bundle_plugins_hot_swap_with_precompiled_code_on_the_runtime_only_host() {
 /// without keys is packed as precompiled code only.
 #[test]
 fn signed_components_are_verified_by_the_packed_host() {
-    let Some(runtime) = runtime_host("linux-x64") else { return };
+    let Some(runtime) = runtime_host("linux-x64") else {
+        return;
+    };
     const SEED: [u8; 32] = [7; 32];
     let key = loop_host::signature::public_key_of(&SEED).to_string();
     let dir = tmpdir("pack-signed");
     let signed = loop_host::signature::sign(&failing_core("signed core ran"), &SEED).unwrap();
     write(&dir, "core.wasm", &signed);
-    write(&dir, "plugins/p.wasm", &plugin("p", "1.0.0", Behavior::Reply("v1")));
+    write(
+        &dir,
+        "plugins/p.wasm",
+        &plugin("p", "1.0.0", Behavior::Reply("v1")),
+    );
     let g = graph(
         &dir,
         "core",
@@ -584,7 +683,12 @@ fn signed_components_are_verified_by_the_packed_host() {
     dev.arg("run").arg(&g).env("LOOP_QUIET", "1");
     let want = run(dev, "dev host");
     assert_eq!(want.code, 1);
-    assert!(want.stderr.contains("component 'core' failed: signed core ran"), "{}", want.stderr);
+    assert!(
+        want.stderr
+            .contains("component 'core' failed: signed core ran"),
+        "{}",
+        want.stderr
+    );
 
     let out = tmpdir("pack-signed-out").join("signed-app");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_loop-host"));
@@ -598,10 +702,20 @@ fn signed_components_are_verified_by_the_packed_host() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     let bytes = std::fs::read(&out).unwrap();
     let payload = loop_host::pack::read_packed(&bytes).unwrap();
-    let core = payload.index.components.iter().find(|c| c.path == "components/core.wasm").unwrap();
+    let core = payload
+        .index
+        .components
+        .iter()
+        .find(|c| c.path == "components/core.wasm")
+        .unwrap();
     assert!(core.wasm, "the signed component's wasm is packed");
     assert_eq!(payload.entry("components/core.wasm").unwrap(), &signed[..]);
-    let p = payload.index.components.iter().find(|c| c.path == "plugins/p.wasm").unwrap();
+    let p = payload
+        .index
+        .components
+        .iter()
+        .find(|c| c.path == "plugins/p.wasm")
+        .unwrap();
     assert!(!p.wasm, "an unkeyed plugin is packed as code only");
     assert!(payload.entry("plugins/p.wasm").is_none());
 
