@@ -1,7 +1,7 @@
 //! Fuzz targets of the native host, shared by the libFuzzer binaries (`fuzz_targets/`, run with
 //! cargo fuzz) and by the mutation fallback in `tests/` (plain `cargo test`).
 
-/// The `loop.pack/1` payload reader, compiled from the host's own source.
+/// The `loop.pack/2` payload reader, compiled from the host's own source.
 #[path = "../../crates/loop-host/src/pack/format.rs"]
 #[allow(dead_code)]
 pub mod format;
@@ -10,13 +10,18 @@ pub mod format;
 /// as a whole packed file (trailer → payload → checksum → index → entries) and as a bare
 /// payload. It must never panic, and whatever it accepts must be self-consistent.
 pub fn payload_reader(data: &[u8]) {
-    // A bare payload (header | index | data).
+    // A bare payload (header | index | data), its compressed section decompressed as the
+    // host does once the checksum passed: whatever is accepted has the sizes the index says.
     if let Ok(p) = format::Payload::parse(data) {
+        if let (Ok(section), Some(s)) = (p.section(), &p.index.compressed) {
+            assert_eq!(section.len() as u64, s.size, "decompressed to another size than the index says");
+        }
         for e in &p.index.entries {
-            if let Some(bytes) = format::entry_bytes(data, e) {
-                assert_eq!(bytes.len() as u64, e.length, "entry_bytes returned the wrong length");
+            if let Some(bytes) = p.entry(&e.path) {
+                assert_eq!(bytes.len() as u64, e.length, "an entry has the wrong length");
             }
         }
+        let _ = p.corrupt_entry();
     }
     // A packed file: find the payload through the trailer at its end, check it, parse it.
     for image_end in [0u64, 8, data.len() as u64 / 2] {
@@ -24,7 +29,7 @@ pub fn payload_reader(data: &[u8]) {
             assert!(start <= end && end <= data.len(), "locate returned {start}..{end} for {} bytes", data.len());
             if let Ok(p) = format::Payload::parse(&data[start..end]) {
                 for e in &p.index.entries {
-                    let _ = format::entry_bytes(&data[start..end], e);
+                    let _ = p.entry(&e.path);
                 }
             }
         }
@@ -46,12 +51,17 @@ pub fn payload_reader(data: &[u8]) {
 }
 
 /// A well-formed packed file (image | payload | trailer) to mutate: the seed of the fallback
-/// and of the libFuzzer corpus.
+/// and of the libFuzzer corpus. Its code entries are in the compressed section, as
+/// `loop-host pack` writes them.
 pub fn seed_file() -> Vec<u8> {
     let files = vec![
         format::NewEntry { path: "app.loop.json".into(), bytes: br#"{"format":"loop.app/1"}"#.to_vec() },
         format::NewEntry { path: "components/a.wasm".into(), bytes: b"\0asm\x0d\0\x01\0".to_vec() },
-        format::NewEntry { path: "code/0.cwasm".into(), bytes: vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0] },
+    ];
+    let elf = b"\x7fELF\x02\x01\x01\0".repeat(40);
+    let packed = vec![
+        format::NewEntry { path: "code/0.cwasm".into(), bytes: elf.clone() },
+        format::NewEntry { path: "code/1.cwasm".into(), bytes: [&elf[..], b"tail"].concat() },
     ];
     let index = format::Index {
         format: format::FORMAT.into(),
@@ -62,9 +72,10 @@ pub fn seed_file() -> Vec<u8> {
         created_by: "fuzz".into(),
         graph: "app.loop.json".into(),
         components: Vec::new(),
+        compressed: None,
         entries: Vec::new(),
     };
-    let payload = format::write_payload(index, &files).expect("seed payload");
+    let payload = format::write_payload(index, &files, &packed, 3).expect("seed payload");
     let image = b"\x7fELF not really an executable image".to_vec();
     let trailer = format::write_trailer(&payload, image.len() as u64);
     [image, payload, trailer].concat()

@@ -57,6 +57,8 @@ pub struct Runtime {
     compat: String,
     /// Directories of precompiled code named `<wasm sha256>.cwasm` (a bundle's `code/`).
     code_dirs: Vec<PathBuf>,
+    /// Their `precompiled.pack` files, opened (the code a bundle was packed with).
+    code_packs: Vec<crate::pack::Opened>,
 }
 
 /// `${LOOP_CACHE_DIR:-$HOME/.cache/loop}`.
@@ -165,6 +167,7 @@ impl Runtime {
             code_dir,
             compat,
             code_dirs: Vec::new(),
+            code_packs: Vec::new(),
         })
     }
 
@@ -178,9 +181,18 @@ impl Runtime {
         Runtime::new(dir)
     }
 
-    /// Also looks for precompiled code as `<dir>/<wasm sha256>.cwasm` (a bundle's `code/`).
-    pub fn add_code_dir(&mut self, dir: PathBuf) {
+    /// Also looks for precompiled code in `dir` (a bundle's `code/`): in its
+    /// `precompiled.pack` (read, checked and decompressed now) and as `<wasm sha256>.cwasm`
+    /// files (code added later, e.g. for a new plugin version).
+    pub fn add_code_dir(&mut self, dir: PathBuf) -> Result<()> {
+        let pack = dir.join(crate::pack::CODE_PACK);
+        if pack.is_file() {
+            let opened = crate::pack::Opened::read_file(&pack)
+                .map_err(|e| format_err!("{}: {e}", pack.display()))?;
+            self.code_packs.push(opened);
+        }
         self.code_dirs.push(dir);
+        Ok(())
     }
 
     pub fn code_dir(&self) -> Option<&Path> {
@@ -231,6 +243,19 @@ impl Runtime {
             })?;
             return Ok((c, sha));
         }
+        if let Some(code) = self.code_packs.iter().find_map(|p| p.code(&sha)) {
+            // SAFETY: the code comes from a bundle's precompiled.pack, whose sha256 was verified
+            // when it was opened; `loop-host pack --bundle` made it for this target.
+            let c = unsafe { Component::deserialize(&self.engine, code) }.map_err(|e| {
+                format_err!(
+                    "{}: the precompiled code of {what} in the bundle's {} cannot be loaded by this host: {}",
+                    path.display(),
+                    crate::pack::CODE_PACK,
+                    crate::one_line(&e)
+                )
+            })?;
+            return Ok((c, sha));
+        }
         for dir in &self.code_dirs {
             let file = dir.join(format!("{sha}.cwasm"));
             if !file.is_file() {
@@ -276,6 +301,11 @@ impl Runtime {
                 .map(|d| d.join(format!("{sha}.cwasm")).display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
+                + if self.code_packs.is_empty() {
+                    ""
+                } else {
+                    " and in the bundle's code/precompiled.pack"
+                }
         };
         let _ = &self.compat;
         bail!(

@@ -229,7 +229,10 @@ fn run_file(
     let rt = match Runtime::with_default_cache() {
         Ok(mut rt) => {
             if let Some(dir) = code_dir {
-                rt.add_code_dir(dir);
+                if let Err(e) = rt.add_code_dir(dir) {
+                    eprintln!("loop-host: {}", loop_host::one_line(&e));
+                    return 1;
+                }
             }
             Arc::new(rt)
         }

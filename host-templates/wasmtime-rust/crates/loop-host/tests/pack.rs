@@ -1,4 +1,4 @@
-//! The `loop.pack/1` payload (reader, writer, corruption) and precompilation for other targets
+//! The `loop.pack/2` payload (reader, writer, compressed section, corruption) and precompilation for other targets
 //! (`loop-host compile --target`), with real components and real executables.
 
 mod common;
@@ -28,11 +28,13 @@ fn index(components: Vec<ComponentRef>) -> Index {
         created_by: "test".into(),
         graph: "app.loop.json".into(),
         components,
+        compressed: None,
         entries: Vec::new(),
     }
 }
 
-/// host | payload | trailer with a real component, its precompiled code and a graph.
+/// host | payload | trailer with a real component (raw, as for a signed one), its precompiled
+/// code (in the compressed section, as `loop-host pack` writes it) and a graph.
 fn packed_file() -> (Vec<u8>, Vec<NewEntry>) {
     let host = small_elf();
     let wasm = plugin("echo", "1.0.0", Behavior::Echo);
@@ -48,31 +50,42 @@ fn packed_file() -> (Vec<u8>, Vec<NewEntry>) {
             path: "plugins/echo.wasm".into(),
             bytes: wasm,
         },
-        NewEntry {
-            path: format!("code/{sha}.cwasm"),
-            bytes: code,
-        },
     ];
+    let packed = vec![NewEntry {
+        path: format!("code/{sha}.cwasm"),
+        bytes: code,
+    }];
     let idx = index(vec![ComponentRef {
         path: "plugins/echo.wasm".into(),
         sha256: sha.clone(),
         code: format!("code/{sha}.cwasm"),
         wasm: true,
     }]);
-    let payload = format::write_payload(idx, &files).unwrap();
+    let payload = format::write_payload(idx, &files, &packed, 3).unwrap();
     let trailer = format::write_trailer(&payload, host.len() as u64);
     let mut file = host;
     file.extend_from_slice(&payload);
     file.extend_from_slice(&trailer);
-    (file, files)
+    (file, files.into_iter().chain(packed).collect())
 }
 
 #[test]
 fn payload_round_trip() {
     let (file, files) = packed_file();
     let p = read_packed(&file).expect("reads back");
-    assert_eq!(p.index.format, "loop.pack/1");
+    assert_eq!(p.index.format, "loop.pack/2");
     assert_eq!(p.index.entries.len(), files.len());
+    let section = p.index.compressed.as_ref().expect("a compressed section");
+    assert_eq!(section.encoding, "zstd");
+    let code = p
+        .index
+        .entries
+        .iter()
+        .find(|e| e.path.starts_with("code/"))
+        .unwrap();
+    assert!(code.compressed, "code is in the compressed section");
+    assert_eq!(section.size, code.length);
+    assert!(section.length < code.length / 2, "{section:?}: compressed");
     for f in &files {
         assert_eq!(p.entry(&f.path).unwrap(), &f.bytes[..], "{}", f.path);
     }
@@ -110,12 +123,43 @@ fn flipped_bytes_anywhere_in_the_payload_fail_the_checksum() {
         let msg = read_packed(&bad).unwrap_err().to_string();
         assert!(msg.contains("checksum"), "{msg}");
     }
-    // A flip inside the data names the entry.
-    let mut bad = file.clone();
-    bad[host_len + span / 2] ^= 1;
-    match read_packed(&bad) {
-        Err(PackError::Checksum { entry: Some(e), .. }) => assert!(e.starts_with("code/"), "{e}"),
-        other => panic!("{other:?}"),
+    // A flip inside the data names where: the raw entry, or the compressed section (which
+    // then fails its own zstd checksum).
+    let p = read_packed(&file).unwrap();
+    let data_start = payload_end - p.data.len();
+    let wasm = p
+        .index
+        .entries
+        .iter()
+        .find(|e| e.path == "plugins/echo.wasm")
+        .unwrap();
+    let section = p.index.compressed.clone().unwrap();
+    for (at, place) in [
+        (
+            data_start + wasm.offset as usize + wasm.length as usize / 2,
+            "entry 'plugins/echo.wasm'",
+        ),
+        (
+            data_start + section.offset as usize + section.length as usize / 2,
+            "the compressed section",
+        ),
+    ] {
+        let mut bad = file.clone();
+        bad[at] ^= 1;
+        match read_packed(&bad) {
+            Err(e @ PackError::Checksum { .. }) => {
+                let PackError::Checksum {
+                    entry: Some(where_),
+                    ..
+                } = &e
+                else {
+                    panic!("{e:?}")
+                };
+                assert!(where_.starts_with(place), "{where_}");
+                assert!(e.to_string().contains(&format!("in {place}")), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
     // The trailer's own checksum field.
     let mut bad = file.clone();
@@ -161,11 +205,18 @@ fn bad_magic_and_unknown_versions_are_refused() {
     assert!(matches!(e, PackError::BadMagic(_)), "{e:?}");
     assert!(e.to_string().contains("bad magic"), "{e}");
 
-    let mut v2 = file.clone();
-    v2[t + 8] = 2;
-    let e = read_packed(&v2).unwrap_err();
-    assert_eq!(e, PackError::UnsupportedVersion(2));
-    assert!(e.to_string().contains("version 2"), "{e}");
+    for v in [1u8, 3] {
+        let mut other = file.clone();
+        other[t + 8] = v;
+        let e = read_packed(&other).unwrap_err();
+        assert_eq!(e, PackError::UnsupportedVersion(v as u32));
+        assert!(
+            e.to_string()
+                .contains(&format!("version {v} is not supported")),
+            "{e}"
+        );
+        assert!(e.to_string().contains("loop.pack/2"), "{e}");
+    }
 
     // Appended bytes that are no payload at all.
     let mut junk = small_elf();
@@ -196,7 +247,11 @@ fn the_reader_never_panics_on_mutated_or_random_input() {
         }
         let _ = read_packed(&m);
         // The payload parser on its own, without the checksum in front of it.
-        let _ = format::Payload::parse(&m[host_len..m.len() - format::TRAILER_LEN]);
+        if let Ok(p) = format::Payload::parse(&m[host_len..m.len() - format::TRAILER_LEN]) {
+            // Decompressing what the checksum would have refused must fail cleanly too.
+            let _ = p.section();
+            let _ = p.corrupt_entry();
+        }
         let cut = host_len + (next() as usize % tail);
         let _ = read_packed(&m[..cut]);
     }
@@ -212,10 +267,10 @@ fn the_reader_never_panics_on_mutated_or_random_input() {
         let _ = read_packed(&pe);
     }
     // An index that lies about its entries.
-    let bad_index = br#"{"format":"loop.pack/1","app":"a","target":"t","triple":"x","wasmtime":"48","created-by":"c","graph":"app.loop.json","components":[],"entries":[{"path":"app.loop.json","offset":18446744073709551615,"length":2,"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}]}"#;
+    let bad_index = br#"{"format":"loop.pack/2","app":"a","target":"t","triple":"x","wasmtime":"48","created-by":"c","graph":"app.loop.json","components":[],"entries":[{"path":"app.loop.json","offset":18446744073709551615,"length":2,"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}]}"#;
     let mut p = Vec::new();
     p.extend_from_slice(format::HEADER_MAGIC);
-    p.extend_from_slice(&1u32.to_le_bytes());
+    p.extend_from_slice(&2u32.to_le_bytes());
     p.extend_from_slice(&0u32.to_le_bytes());
     p.extend_from_slice(&((32 + bad_index.len()) as u64).to_le_bytes());
     p.extend_from_slice(&(bad_index.len() as u64).to_le_bytes());
@@ -226,6 +281,108 @@ fn the_reader_never_panics_on_mutated_or_random_input() {
     for bad in ["../x", "/etc/passwd", "a//b", "a/./b", "c:\\x", ""] {
         assert!(format::check_path(bad).is_err(), "{bad}");
     }
+}
+
+/// A payload whose index disagrees with its compressed section: every lie is an `invalid
+/// payload` error, found before anything large is allocated.
+#[test]
+fn a_compressed_section_that_disagrees_with_the_index_is_refused() {
+    let code = vec![7u8; 100_000];
+    let packed = [NewEntry {
+        path: "code/x.cwasm".into(),
+        bytes: code.clone(),
+    }];
+    let graph = [NewEntry {
+        path: "app.loop.json".into(),
+        bytes: b"{}".to_vec(),
+    }];
+    let good = format::write_payload(index(Vec::new()), &graph, &packed, 3).unwrap();
+    let p = format::Payload::parse(&good).unwrap();
+    assert_eq!(p.entry("code/x.cwasm").unwrap(), &code[..]);
+    let section = p.index.compressed.clone().unwrap();
+    // Rewrites the index (same header layout) with `edit` applied to the section.
+    let with = |edit: &dyn Fn(&mut format::Section)| -> Vec<u8> {
+        let p = format::Payload::parse(&good).unwrap();
+        let mut idx = p.index.clone();
+        edit(idx.compressed.as_mut().unwrap());
+        let json = serde_json::to_vec(&idx).unwrap();
+        let mut out = good[..8].to_vec();
+        out.extend_from_slice(&2u32.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&((32 + json.len() + p.data.len()) as u64).to_le_bytes());
+        out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+        out.extend_from_slice(&json);
+        out.extend_from_slice(p.data);
+        out
+    };
+    let cases: [(&dyn Fn(&mut format::Section), &str); 5] = [
+        (&|s| s.size = 1 << 40, "more than"),
+        (
+            &|s| s.size += 1,
+            "its frame holds 100000 bytes, the index says 100001",
+        ),
+        (
+            &|s| s.encoding = "lz4".into(),
+            "encoding 'lz4' is not supported",
+        ),
+        (&|s| s.length += 1, "lies outside the data section"),
+        (
+            &|s| {
+                s.offset += 1;
+                s.length -= 1;
+            },
+            "not a zstd frame",
+        ),
+    ];
+    for (edit, want) in cases {
+        let bytes = with(edit);
+        let e = match format::Payload::parse(&bytes) {
+            Err(e) => e,
+            Ok(p) => p.section().unwrap_err(),
+        };
+        assert!(matches!(e, PackError::Invalid(_)), "{e:?}");
+        assert!(e.to_string().contains(want), "{want}: {e}");
+    }
+    // An entry said to be compressed in a payload without a section.
+    let p = format::Payload::parse(&good).unwrap();
+    let mut idx = p.index.clone();
+    idx.compressed = None;
+    let json = serde_json::to_vec(&idx).unwrap();
+    let mut bad = good[..16].to_vec();
+    bad.extend_from_slice(&((32 + json.len() + p.data.len()) as u64).to_le_bytes());
+    bad.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    bad.extend_from_slice(&json);
+    bad.extend_from_slice(p.data);
+    let e = format::Payload::parse(&bad).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("marked compressed, but the payload has no compressed section"),
+        "{e}"
+    );
+    let _ = section;
+}
+
+/// Precompiled code of components built on one engine is mostly the same bytes; the one frame
+/// over all of it stores them about once.
+#[test]
+fn the_compressed_section_stores_shared_code_once() {
+    let engine = loop_host::engine::target_engine(loop_host::engine::HOST_TRIPLE).unwrap();
+    let a = engine
+        .precompile_component(&plugin("a", "1.0.0", Behavior::Reply("aaaa")))
+        .unwrap();
+    let b = engine
+        .precompile_component(&plugin("b", "1.0.0", Behavior::Reply("bbbb")))
+        .unwrap();
+    assert_ne!(a, b);
+    let one = format::compress(&[&a], 3).unwrap();
+    let both = format::compress(&[&a, &b], 3).unwrap();
+    assert!(
+        both.len() < one.len() + one.len() / 4,
+        "a: {} bytes → {}; a + b → {}",
+        a.len(),
+        one.len(),
+        both.len()
+    );
 }
 
 fn cwasm_machine(code: &[u8]) -> u16 {

@@ -387,9 +387,43 @@ fn linux_x64_dir_bundle_runs_the_example_app_and_lists_its_checksums() {
         "{}",
         String::from_utf8_lossy(&sums.stdout)
     );
+    // The code is one compressed pack (the components' shared engine code stored once), no
+    // loose .cwasm files.
+    let code: Vec<String> = std::fs::read_dir(bundle.join("code"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(code, [loop_host::pack::CODE_PACK]);
     copy_dir(&app.join("data"), &bundle.join("data"));
     let got = run_packed(&[], &bundle.join("hello-app"), true);
     check_same("linux-x64 bundle", &got, &want);
+    // A damaged or cut code pack: the bundle refuses to start, in one line naming the file.
+    let pack_file = bundle.join("code").join(loop_host::pack::CODE_PACK);
+    let bytes = std::fs::read(&pack_file).unwrap();
+    for (bad, what) in [
+        (
+            {
+                let mut b = bytes.clone();
+                let at = b.len() / 2;
+                b[at] ^= 1;
+                b
+            },
+            "checksum",
+        ),
+        (bytes[..bytes.len() - 100].to_vec(), "truncated"),
+    ] {
+        std::fs::write(&pack_file, &bad).unwrap();
+        let o = run_packed(&[], &bundle.join("hello-app"), true);
+        assert_eq!(o.code, 1, "{what}: {}", o.stderr);
+        assert_eq!(o.stdout, "");
+        assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+        assert!(
+            o.stderr.contains(pack_file.to_str().unwrap()),
+            "{}",
+            o.stderr
+        );
+        assert!(o.stderr.contains(what), "{}", o.stderr);
+    }
 }
 
 /// Every file of a directory: relative path → (bytes, executable).

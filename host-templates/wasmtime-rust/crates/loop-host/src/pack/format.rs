@@ -1,4 +1,4 @@
-//! The `loop.pack/1` payload (spec/native-payload.md): reader and writer.
+//! The `loop.pack/2` payload (spec/native-payload.md): reader and writer.
 //!
 //! ```text
 //! file    = executable image | payload | trailer
@@ -6,6 +6,11 @@
 //! header  = "LOOPPACK" | version u32 | flags u32 | payload_len u64 | index_len u64      (LE)
 //! trailer = "LOOP.END" | version u32 | flags u32 | offset u64 | length u64 | sha256 [32] (LE)
 //! ```
+//! Entries live either in the data section as they are or in its one compressed section (a
+//! zstd frame with long-distance matching): the precompiled code of components built on the
+//! same engine (every JS component carries StarlingMonkey) is mostly the same bytes, so one
+//! frame over all of it stores those bytes once.
+//!
 //! The reader never panics: every length and offset is checked before it is used, sizes are
 //! bounded, and every failure is a [`PackError`] saying what is wrong.
 
@@ -14,10 +19,10 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::fmt;
 
-pub const FORMAT: &str = "loop.pack/1";
+pub const FORMAT: &str = "loop.pack/2";
 pub const HEADER_MAGIC: &[u8; 8] = b"LOOPPACK";
 pub const TRAILER_MAGIC: &[u8; 8] = b"LOOP.END";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 pub const HEADER_LEN: usize = 32;
 pub const TRAILER_LEN: usize = 64;
 /// Largest index accepted (the JSON directory of the payload).
@@ -26,6 +31,13 @@ pub const MAX_INDEX_LEN: u64 = 16 << 20;
 pub const MAX_ENTRIES: usize = 65_536;
 /// Longest entry path accepted.
 pub const MAX_PATH_LEN: usize = 1024;
+/// Largest decompressed section accepted.
+pub const MAX_SECTION_SIZE: u64 = 16 << 30;
+/// The one encoding of the compressed section.
+pub const ZSTD: &str = "zstd";
+/// zstd window the writer uses (128 MiB: matches reach across the code of several components)
+/// and the largest the reader accepts.
+pub const WINDOW_LOG: u32 = 27;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PackError {
@@ -37,8 +49,8 @@ pub enum PackError {
     UnsupportedVersion(u32),
     /// The file ends before the payload does.
     Truncated(String),
-    /// The payload's sha256 differs from the trailer's (`entry`: the first entry whose own
-    /// sha256 differs too, when the index is intact).
+    /// The payload's sha256 differs from the trailer's (`entry`: where, when the index is
+    /// intact: `entry '<path>'` whose own sha256 differs too, or the compressed section).
     Checksum {
         expected: String,
         actual: String,
@@ -74,7 +86,7 @@ impl fmt::Display for PackError {
                     "payload checksum mismatch (sha256 {actual}, the trailer says {expected})"
                 )?;
                 if let Some(e) = entry {
-                    write!(f, " in entry '{e}'")?;
+                    write!(f, " in {e}")?;
                 }
                 write!(f, ": the file is corrupted; refusing to start")
             }
@@ -107,7 +119,22 @@ pub struct Index {
     /// Every component and plugin of the graph: its file, the sha256 of its WebAssembly and
     /// whether those bytes are in the payload (they are when signatures must be checked).
     pub components: Vec<ComponentRef>,
+    /// The compressed section of the data, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressed: Option<Section>,
     pub entries: Vec<Entry>,
+}
+
+/// Where the compressed section is in the data section, and how large it is decompressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    /// Always [`ZSTD`]: one zstd frame (content size and checksum in its header).
+    pub encoding: String,
+    pub offset: u64,
+    pub length: u64,
+    /// Decompressed bytes.
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,10 +152,17 @@ pub struct ComponentRef {
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     pub path: String,
-    /// Offset in the data section (after the index).
+    /// Offset in the data section (after the index), or in the decompressed section when
+    /// `compressed`.
     pub offset: u64,
     pub length: u64,
     pub sha256: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub compressed: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,11 +289,13 @@ fn check_sha(s: &str, what: &str) -> Result<(), PackError> {
     Ok(())
 }
 
-/// A parsed payload: its index and the data section, borrowed.
+/// A parsed payload: its index and the data section, borrowed; the compressed section is
+/// decompressed when first asked for.
 #[derive(Debug)]
 pub struct Payload<'a> {
     pub index: Index,
     pub data: &'a [u8],
+    section: std::cell::OnceCell<Result<Vec<u8>, PackError>>,
 }
 
 impl<'a> Payload<'a> {
@@ -291,29 +327,112 @@ impl<'a> Payload<'a> {
             .map_err(|e| PackError::Invalid(format!("index: {e}")))?;
         let data = &payload[index_end..];
         check_index(&index, data.len() as u64)?;
-        Ok(Payload { index, data })
+        Ok(Payload {
+            index,
+            data,
+            section: std::cell::OnceCell::new(),
+        })
     }
 
-    /// The bytes of an entry.
-    pub fn entry(&self, path: &str) -> Option<&'a [u8]> {
+    /// The decompressed section (empty when there is none).
+    pub fn section(&self) -> Result<&[u8], PackError> {
+        self.section
+            .get_or_init(|| match &self.index.compressed {
+                Some(s) => decompress(self.data, s),
+                None => Ok(Vec::new()),
+            })
+            .as_deref()
+            .map_err(Clone::clone)
+    }
+
+    /// The index and the decompressed section, for a reader that keeps them.
+    pub fn into_section(self) -> Result<(Index, Vec<u8>), PackError> {
+        self.section()?;
+        let section = self
+            .section
+            .into_inner()
+            .expect("decompressed above")
+            .expect("checked above");
+        Ok((self.index, section))
+    }
+
+    /// The bytes of an entry (`None` also when the compressed section cannot be read).
+    pub fn entry(&self, path: &str) -> Option<&[u8]> {
         let e = self.index.entries.iter().find(|e| e.path == path)?;
-        entry_bytes(self.data, e)
+        self.bytes_of(e)
     }
 
-    /// The first entry whose bytes do not match its sha256.
+    fn bytes_of(&self, e: &Entry) -> Option<&[u8]> {
+        if e.compressed {
+            entry_bytes(self.section().ok()?, e)
+        } else {
+            entry_bytes(self.data, e)
+        }
+    }
+
+    /// Where the payload is damaged: `entry '<path>'` for the first entry whose bytes do not
+    /// match its sha256, or the compressed section when it cannot be decompressed.
     pub fn corrupt_entry(&self) -> Option<String> {
+        if self.index.compressed.is_some() {
+            if let Err(e) = self.section() {
+                return Some(format!("the compressed section ({e})"));
+            }
+        }
         self.index
             .entries
             .iter()
-            .find(|e| entry_bytes(self.data, e).is_none_or(|b| hex(&Sha256::digest(b)) != e.sha256))
-            .map(|e| e.path.clone())
+            .find(|e| {
+                self.bytes_of(e)
+                    .is_none_or(|b| hex(&Sha256::digest(b)) != e.sha256)
+            })
+            .map(|e| format!("entry '{}'", e.path))
     }
 }
 
+/// The bytes of `e` in `data` (the data section, or the decompressed section for a compressed
+/// entry).
 pub fn entry_bytes<'d>(data: &'d [u8], e: &Entry) -> Option<&'d [u8]> {
     let start = usize::try_from(e.offset).ok()?;
     let len = usize::try_from(e.length).ok()?;
     data.get(start..start.checked_add(len)?)
+}
+
+/// Decompresses the section `s` of the data section `data`: exactly `s.size` bytes, the size
+/// the frame's own header states too (checked before anything is allocated).
+pub fn decompress(data: &[u8], s: &Section) -> Result<Vec<u8>, PackError> {
+    let bad = |what: String| PackError::Invalid(format!("compressed section: {what}"));
+    let frame = usize::try_from(s.offset)
+        .ok()
+        .zip(usize::try_from(s.length).ok())
+        .and_then(|(o, n)| data.get(o..o.checked_add(n)?))
+        .ok_or_else(|| bad("lies outside the data section".into()))?;
+    match zstd::zstd_safe::get_frame_content_size(frame) {
+        Ok(Some(n)) if n == s.size => {}
+        Ok(Some(n)) => {
+            return Err(bad(format!(
+                "its frame holds {n} bytes, the index says {}",
+                s.size
+            )));
+        }
+        Ok(None) => return Err(bad("its frame does not state its size".into())),
+        Err(_) => return Err(bad("not a zstd frame".into())),
+    }
+    let size = usize::try_from(s.size).map_err(|_| bad("too large for this machine".into()))?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(size)
+        .map_err(|_| bad(format!("cannot allocate {size} bytes")))?;
+    let mut d = zstd::bulk::Decompressor::new().map_err(|e| bad(e.to_string()))?;
+    d.window_log_max(WINDOW_LOG)
+        .map_err(|e| bad(e.to_string()))?;
+    let n = d
+        .decompress_to_buffer(frame, &mut out)
+        .map_err(|e| bad(format!("cannot be decompressed: {e}")))?;
+    if n != size {
+        return Err(bad(format!(
+            "decompressed to {n} bytes, the index says {size}"
+        )));
+    }
+    Ok(out)
 }
 
 fn check_index(index: &Index, data_len: u64) -> Result<(), PackError> {
@@ -326,6 +445,29 @@ fn check_index(index: &Index, data_len: u64) -> Result<(), PackError> {
     if index.entries.len() > MAX_ENTRIES || index.components.len() > MAX_ENTRIES {
         return Err(PackError::Invalid("too many entries".into()));
     }
+    if let Some(s) = &index.compressed {
+        if s.encoding != ZSTD {
+            return Err(PackError::Invalid(format!(
+                "compressed section: encoding '{}' is not supported (expected '{ZSTD}')",
+                s.encoding
+            )));
+        }
+        match s.offset.checked_add(s.length) {
+            Some(end) if end <= data_len => {}
+            _ => {
+                return Err(PackError::Invalid(format!(
+                    "compressed section (offset {}, length {}) lies outside the data section ({data_len} bytes)",
+                    s.offset, s.length
+                )));
+            }
+        }
+        if s.size > MAX_SECTION_SIZE {
+            return Err(PackError::Invalid(format!(
+                "compressed section: {} bytes decompressed is more than the {MAX_SECTION_SIZE} accepted",
+                s.size
+            )));
+        }
+    }
     let mut seen = BTreeSet::new();
     for e in &index.entries {
         check_path(&e.path).map_err(PackError::Invalid)?;
@@ -336,11 +478,21 @@ fn check_index(index: &Index, data_len: u64) -> Result<(), PackError> {
             )));
         }
         check_sha(&e.sha256, &format!("entry '{}'", e.path))?;
+        let (room, what) = match (&index.compressed, e.compressed) {
+            (_, false) => (data_len, "the data section"),
+            (Some(s), true) => (s.size, "the decompressed section"),
+            (None, true) => {
+                return Err(PackError::Invalid(format!(
+                    "entry '{}' is marked compressed, but the payload has no compressed section",
+                    e.path
+                )));
+            }
+        };
         match e.offset.checked_add(e.length) {
-            Some(end) if end <= data_len => {}
+            Some(end) if end <= room => {}
             _ => {
                 return Err(PackError::Invalid(format!(
-                    "entry '{}' (offset {}, length {}) lies outside the data section ({data_len} bytes)",
+                    "entry '{}' (offset {}, length {}) lies outside {what} ({room} bytes)",
                     e.path, e.offset, e.length
                 )));
             }
@@ -474,43 +626,104 @@ pub struct NewEntry {
 }
 
 /// Writes a payload: header, index (with the entries' offsets and sha256 filled in), data.
-pub fn write_payload(index: Index, files: &[NewEntry]) -> Result<Vec<u8>, PackError> {
-    let parts: Vec<(&str, &[u8], Option<String>)> = files
-        .iter()
-        .map(|f| (f.path.as_str(), f.bytes.as_slice(), None))
-        .collect();
-    let head = payload_head(index, &parts)?;
-    let mut out = Vec::with_capacity(head.len() + parts.iter().map(|p| p.1.len()).sum::<usize>());
-    out.extend_from_slice(&head);
+/// `packed` files go into a compressed section (zstd `level`) after the `files`.
+pub fn write_payload(
+    index: Index,
+    files: &[NewEntry],
+    packed: &[NewEntry],
+    level: i32,
+) -> Result<Vec<u8>, PackError> {
+    fn part(f: &NewEntry) -> (&str, &[u8], Option<String>) {
+        (f.path.as_str(), f.bytes.as_slice(), None)
+    }
+    let raw: Vec<_> = files.iter().map(part).collect();
+    let inner: Vec<_> = packed.iter().map(part).collect();
+    let frame = if packed.is_empty() {
+        Vec::new()
+    } else {
+        compress(&inner.iter().map(|p| p.1).collect::<Vec<_>>(), level)?
+    };
+    let head = payload_head(index, &raw, &inner, frame.len() as u64)?;
+    let mut out = head;
     for f in files {
         out.extend_from_slice(&f.bytes);
     }
+    out.extend_from_slice(&frame);
     Ok(out)
 }
 
-/// The start of a payload (header and index) whose data section is `files` in that order:
-/// `(path, bytes, sha256 when the caller already has it)`. The payload is this head followed
-/// by every file's bytes, so a writer can stream the files from where they are instead of
-/// copying them into one buffer.
-pub fn payload_head(
+/// A zstd encoder as the writer configures it: `level`, long-distance matching over a
+/// [`WINDOW_LOG`] window, the content size (`size`, the sum of what will be written) and a
+/// checksum in the frame.
+pub fn encoder<W: std::io::Write>(
+    w: W,
+    level: i32,
+    size: u64,
+) -> Result<zstd::stream::Encoder<'static, W>, PackError> {
+    let err = |e: std::io::Error| PackError::Io(format!("zstd: {e}"));
+    let mut enc = zstd::stream::Encoder::new(w, level).map_err(err)?;
+    enc.long_distance_matching(true).map_err(err)?;
+    enc.window_log(WINDOW_LOG).map_err(err)?;
+    enc.include_checksum(true).map_err(err)?;
+    enc.include_contentsize(true).map_err(err)?;
+    enc.set_pledged_src_size(Some(size)).map_err(err)?;
+    Ok(enc)
+}
+
+/// One zstd frame holding `parts` one after the other (single-threaded; see [`encoder`]).
+pub fn compress(parts: &[&[u8]], level: i32) -> Result<Vec<u8>, PackError> {
+    use std::io::Write;
+    let size = parts.iter().map(|p| p.len() as u64).sum();
+    let mut enc = encoder(Vec::new(), level, size)?;
+    for p in parts {
+        enc.write_all(p)
+            .map_err(|e| PackError::Io(format!("zstd: {e}")))?;
+    }
+    enc.finish()
+        .map_err(|e| PackError::Io(format!("zstd: {e}")))
+}
+
+/// The start of a payload (header and index) whose data section is the `raw` files in that
+/// order, then, when `packed` is not empty, a compressed section of `frame_len` bytes holding
+/// the `packed` files in that order: `(path, bytes, sha256 when the caller already has it)`.
+/// The payload is this head followed by every raw file's bytes and the frame, so a writer can
+/// stream the files from where they are instead of copying them into one buffer.
+pub fn payload_head<R: AsRef<str>, P: AsRef<str>>(
     mut index: Index,
-    files: &[(&str, &[u8], Option<String>)],
+    raw: &[(R, &[u8], Option<String>)],
+    packed: &[(P, &[u8], Option<String>)],
+    frame_len: u64,
 ) -> Result<Vec<u8>, PackError> {
     index.entries.clear();
-    let mut offset = 0u64;
-    for (path, bytes, sha) in files {
-        check_path(path).map_err(PackError::Invalid)?;
-        index.entries.push(Entry {
-            path: path.to_string(),
-            offset,
-            length: bytes.len() as u64,
-            sha256: sha.clone().unwrap_or_else(|| hex(&Sha256::digest(bytes))),
-        });
-        offset += bytes.len() as u64;
+    let mut offsets = [0u64, 0u64];
+    let raw = raw.iter().map(|(p, b, s)| (false, p.as_ref(), *b, s));
+    let packed = packed.iter().map(|(p, b, s)| (true, p.as_ref(), *b, s));
+    for (compressed, path, bytes, sha) in raw.chain(packed) {
+        {
+            check_path(path).map_err(PackError::Invalid)?;
+            let offset = &mut offsets[compressed as usize];
+            index.entries.push(Entry {
+                path: path.to_string(),
+                offset: *offset,
+                length: bytes.len() as u64,
+                sha256: sha.clone().unwrap_or_else(|| hex(&Sha256::digest(bytes))),
+                compressed,
+            });
+            *offset += bytes.len() as u64;
+        }
     }
-    check_index(&index, offset)?;
+    let [raw_len, size] = offsets;
+    let packed = index.entries.iter().any(|e| e.compressed);
+    index.compressed = packed.then(|| Section {
+        encoding: ZSTD.into(),
+        offset: raw_len,
+        length: frame_len,
+        size,
+    });
+    let data_len = raw_len + if packed { frame_len } else { 0 };
+    check_index(&index, data_len)?;
     let json = serde_json::to_vec(&index).map_err(|e| PackError::Invalid(e.to_string()))?;
-    let total = HEADER_LEN as u64 + json.len() as u64 + offset;
+    let total = HEADER_LEN as u64 + json.len() as u64 + data_len;
     let mut out = Vec::with_capacity(HEADER_LEN + json.len());
     out.extend_from_slice(HEADER_MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());

@@ -1,6 +1,6 @@
 //! Native packaging (spec/native-payload.md).
 //!
-//! - [`format`]: the `loop.pack/1` payload, reader and writer;
+//! - [`format`]: the `loop.pack/2` payload, reader and writer;
 //! - [`exe`]: where an ELF / PE / Mach-O image ends, what it is built for;
 //! - this module: the start-up of a packed executable or a dir bundle (every build), and the
 //!   payload mounted for the rest of the host (components and graph read from it);
@@ -33,10 +33,74 @@ pub fn target(name_or_triple: &str) -> Option<(&'static str, &'static str, &'sta
         .copied()
 }
 
+/// The file of a dir bundle's `code/` that holds the precompiled code it was packed with: a
+/// payload and its trailer, nothing in front.
+pub const CODE_PACK: &str = "precompiled.pack";
+
 /// Marker compiled into every loop-host: `pack` checks that `--runtime` is a loop-host that reads
 /// this payload format.
 #[used]
-pub static RUNTIME_MARKER: [u8; 32] = *b"loop-host:reads:loop.pack/1:wt48";
+pub static RUNTIME_MARKER: [u8; 32] = *b"loop-host:reads:loop.pack/2:wt48";
+
+/// A checked payload held in memory, its compressed section decompressed: its files by path.
+pub struct Opened {
+    pub index: format::Index,
+    payload: Vec<u8>,
+    section: Vec<u8>,
+    /// Path → (in the decompressed section?, start, end); raw entries index `payload`.
+    files: HashMap<String, (bool, usize, usize)>,
+}
+
+impl Opened {
+    /// Parses a payload (already verified against its trailer) and decompresses its section.
+    pub fn new(payload: Vec<u8>) -> Result<Opened, PackError> {
+        let (index, section, data_start) = {
+            let p = Payload::parse(&payload)?;
+            let start = payload.len() - p.data.len();
+            let (index, section) = p.into_section()?;
+            (index, section, start)
+        };
+        let mut files = HashMap::new();
+        for e in &index.entries {
+            // Bounds were checked by `Payload::parse` (and the section's size by decompressing).
+            let s = e.offset as usize + if e.compressed { 0 } else { data_start };
+            files.insert(e.path.clone(), (e.compressed, s, s + e.length as usize));
+        }
+        Ok(Opened {
+            index,
+            payload,
+            section,
+            files,
+        })
+    }
+
+    /// Reads, verifies and opens a file that is a payload and its trailer with nothing in
+    /// front (a dir bundle's `code/precompiled.pack`).
+    pub fn read_file(path: &Path) -> Result<Opened, PackError> {
+        let bytes =
+            std::fs::read(path).map_err(|e| PackError::Io(format!("cannot read: {e}")))?;
+        let (s, e) = format::locate(&bytes, 0)?;
+        let trailer = format::parse_trailer(&bytes[e..], bytes.len() as u64)?;
+        format::verify(&bytes[s..e], &trailer)?;
+        let mut payload = bytes;
+        payload.truncate(e);
+        Opened::new(payload)
+    }
+
+    pub fn entry(&self, rel: &str) -> Option<&[u8]> {
+        let (compressed, s, e) = *self.files.get(rel)?;
+        if compressed {
+            self.section.get(s..e)
+        } else {
+            self.payload.get(s..e)
+        }
+    }
+
+    /// The precompiled code of the component whose WebAssembly has this sha256.
+    pub fn code(&self, sha256: &str) -> Option<&[u8]> {
+        self.entry(&format!("code/{}.cwasm", sha256.to_ascii_lowercase()))
+    }
+}
 
 /// A payload mounted for this process: its files by path relative to `base`.
 pub struct Mounted {
@@ -44,8 +108,7 @@ pub struct Mounted {
     pub base: PathBuf,
     pub exe: PathBuf,
     pub index: format::Index,
-    data: Vec<u8>,
-    files: HashMap<String, (usize, usize)>,
+    opened: Opened,
     /// Components packed as precompiled code only: relative path → sha256.
     code_only: HashMap<String, String>,
 }
@@ -55,17 +118,8 @@ static MOUNTED: OnceLock<Mounted> = OnceLock::new();
 impl Mounted {
     /// Checks and indexes a payload (already verified against its trailer).
     pub fn new(exe: PathBuf, base: PathBuf, payload: Vec<u8>) -> Result<Mounted, PackError> {
-        let (index, data_start) = {
-            let p = Payload::parse(&payload)?;
-            let start = payload.len() - p.data.len();
-            (p.index, start)
-        };
-        let mut files = HashMap::new();
-        for e in &index.entries {
-            // Bounds were checked by `Payload::parse`.
-            let s = data_start + e.offset as usize;
-            files.insert(e.path.clone(), (s, s + e.length as usize));
-        }
+        let opened = Opened::new(payload)?;
+        let index = opened.index.clone();
         let code_only = index
             .components
             .iter()
@@ -76,8 +130,7 @@ impl Mounted {
             base,
             exe,
             index,
-            data: payload,
-            files,
+            opened,
             code_only,
         })
     }
@@ -96,13 +149,11 @@ impl Mounted {
     }
 
     pub fn file(&self, path: &Path) -> Option<&[u8]> {
-        let (s, e) = *self.files.get(&self.rel(path)?)?;
-        self.data.get(s..e)
+        self.opened.entry(&self.rel(path)?)
     }
 
     pub fn entry(&self, rel: &str) -> Option<&[u8]> {
-        let (s, e) = *self.files.get(rel)?;
-        self.data.get(s..e)
+        self.opened.entry(rel)
     }
 
     /// The graph file's (virtual) path.
@@ -136,16 +187,15 @@ pub fn is_mounted_path(path: &Path) -> bool {
 
 /// The packed precompiled code of the component whose WebAssembly has this sha256.
 pub fn mounted_code(sha256: &str) -> Option<&'static [u8]> {
-    MOUNTED
-        .get()?
-        .entry(&format!("code/{}.cwasm", sha256.to_ascii_lowercase()))
+    MOUNTED.get()?.opened.code(sha256)
 }
 
 /// How this executable starts.
 pub enum Launch {
     /// A payload is appended: run the packed app.
     Packed(&'static Mounted),
-    /// A dir bundle: `app.loop.json` next to the executable, precompiled code in `code/`.
+    /// A dir bundle: `app.loop.json` next to the executable, precompiled code in `code/`
+    /// (`precompiled.pack` and `<sha256>.cwasm` files).
     Bundle { graph: PathBuf, code: PathBuf },
 }
 
