@@ -35,7 +35,7 @@ const STUB_CAPABILITIES = ['loop:ui', 'loop:gfx', 'loop:input', 'loop:window'];
  * @typedef {{ 'deadline-ms'?: number, 'memory-mb'?: number }} Limits
  * @typedef {{ name: string, class: 'core' | 'default' | 'plugin', trust: string, path: string, sha256: string, allow: string[], config: Record<string, string>, limits: Limits }} GraphComponent
  * @typedef {{ format: string, app: { name: string, entry: string, version?: string }, platform: string, components: GraphComponent[], plugins: null | { dir: string, trust: string, allow: string[], limits?: Limits }, capabilities: Record<string, { provider: string } & Record<string, any>>, trust?: Record<string, { allow: string[], keys?: string[], unsigned?: 'refuse' | 'demote' }> }} Graph
- * @typedef {{ js: string, dir: string, files: Record<string, string>, imports: string[], exports: string[], signed?: { file: string, sha256: string } }} Transpiled
+ * @typedef {{ js: string, dir: string, files: Record<string, string>, gzip?: string[], imports: string[], exports: string[], signed?: { file: string, sha256: string } }} Transpiled
  * @typedef {Transpiled & { name: string, version: string }} PluginEntry
  * @typedef {{ format: string, components: Record<string, Transpiled>, seed?: { root: string, dir: string, files: string[] }, plugins?: string }} Site
  */
@@ -51,6 +51,23 @@ async function sha256(bytes) {
 
 /** An error that names what failed; shown on the page as is. */
 export class HostError extends Error {}
+
+/**
+ * The bytes of a fetched core module: gunzipped when they are gzip (a `.gz` file; a server that
+ * already decoded it through Content-Encoding hands over the plain module, used as it is).
+ * @param {Response} res @param {string} what
+ * @returns {Promise<ArrayBuffer>}
+ */
+async function moduleBytes(res, what) {
+  const buf = await res.arrayBuffer();
+  const head = new Uint8Array(buf, 0, Math.min(2, buf.byteLength));
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return buf;
+  try {
+    return await new Response(new Blob([buf]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
+  } catch (e) {
+    throw new HostError(`${what}: cannot gunzip: ${messageOf(e)}`);
+  }
+}
 
 /** Imports an isolated plugin's worker provides itself (the rest are forwarded to the host). */
 const LOCAL_IMPORTS = /** @type {Record<string, string>} */ ({
@@ -306,9 +323,11 @@ export class Host {
     const cores = {};
     for (const [file, expected] of Object.entries(t.files)) {
       cores[file] = once(t.dir + file + (capPages === undefined ? '' : `#${capPages}`), async () => {
-        const bytes = await (await this.fetchOk(t.dir + file)).arrayBuffer();
+        // Large core modules are shipped gzip-compressed as `<file>.gz` (loop.site.json `gzip`).
+        const stored = t.gzip?.includes(file) ? `${file}.gz` : file;
+        const bytes = await moduleBytes(await this.fetchOk(t.dir + stored), `component '${c.name}': ${t.dir}${stored}`);
         const actual = await sha256(bytes);
-        if (actual !== expected) throw new HostError(`component '${c.name}': ${t.dir}${file} has sha256 ${actual}, loop.site.json says ${expected}`);
+        if (actual !== expected) throw new HostError(`component '${c.name}': ${t.dir}${stored} has sha256 ${actual}${stored === file ? '' : ' (gunzipped)'}, loop.site.json says ${expected}`);
         if (capPages === undefined) return WebAssembly.compile(bytes);
         // limits.memory-mb: the memories this module defines get the cap as their maximum.
         let capped;

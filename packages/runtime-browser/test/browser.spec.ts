@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { packWeb } from '../../nx-loop/src/pack-web/index';
 import { serveSite } from '../../nx-loop/src/pack-web/serve';
@@ -134,17 +135,35 @@ describe('browser host (Chromium)', () => {
     const site = JSON.parse(fs.readFileSync(path.join(packed.outDir, 'loop.site.json'), 'utf8'));
     const formatter = site.components.formatter;
     const file = Object.keys(formatter.files).find((f) => f.endsWith('.core.wasm')) as string;
-    const bytes = fs.readFileSync(path.join(packed.outDir, formatter.dir, file));
+    // The module is shipped gzipped: a byte changed inside it, then gzipped again (a valid .gz).
+    expect(formatter.gzip).toEqual([file]);
+    const stored = path.join(packed.outDir, formatter.dir, `${file}.gz`);
+    const good = fs.readFileSync(stored);
+    const bytes = zlib.gunzipSync(good);
     bytes[bytes.length - 10] ^= 0xff;
-    fs.writeFileSync(path.join(packed.outDir, formatter.dir, file), bytes);
+    fs.writeFileSync(stored, zlib.gzipSync(bytes));
     const page = await browser.context.newPage();
     await page.goto(url);
     await waitDone(page);
     const events = await eventLines(page);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatch(new RegExp(`^error: component 'formatter': ${formatter.dir}${file.replace('.', '\\.')} has sha256 [0-9a-f]{64}, loop\\.site\\.json says ${formatter.files[file]}$`));
+    const shown = `${formatter.dir}${file}.gz`.replace(/\./g, '\\.');
+    expect(events[0]).toMatch(new RegExp(`^error: component 'formatter': ${shown} has sha256 [0-9a-f]{64} \\(gunzipped\\), loop\\.site\\.json says ${formatter.files[file]}$`));
     expect(await logLines(page)).toEqual([]);
     await page.close();
+    // A .gz cut short is no gzip stream: refused the same way, naming the file. (Packed and
+    // served again: another origin, so the first page's service worker does not answer.)
+    const again = await packAndServe(app);
+    const cutFile = path.join(again.packed.outDir, formatter.dir, `${file}.gz`);
+    fs.writeFileSync(cutFile, fs.readFileSync(cutFile).subarray(0, good.length >> 1));
+    const cut = await browser.context.newPage();
+    await cut.goto(again.url);
+    await waitDone(cut);
+    const cutEvents = await eventLines(cut);
+    expect(cutEvents).toHaveLength(1);
+    expect(cutEvents[0]).toMatch(new RegExp(`^error: component 'formatter': ${shown}: cannot gunzip: `));
+    expect(await logLines(cut)).toEqual([]);
+    await cut.close();
   }, LONG * 3);
 
   test('--inline: one self-contained HTML file runs the same app from file://', async () => {

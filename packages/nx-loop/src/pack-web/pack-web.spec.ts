@@ -3,9 +3,11 @@
  * the browser host work (JSPI suspending imports, promising exports), bad inputs, and the
  * CLI verbs. The Chromium end-to-end tests are in packages/runtime-browser/test.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { afterAll, describe, expect, test } from 'vitest';
 import { main } from '../cli/main';
 import executor from '../executors/pack-web/executor';
@@ -67,8 +69,21 @@ describe('pack-web', () => {
     for (const c of graph.components) {
       expect(c.path).toBe(site.components[c.name].js);
       expect(fs.existsSync(path.join(out, c.path))).toBe(true);
-      for (const f of Object.keys(site.components[c.name].files)) expect(fs.existsSync(path.join(out, site.components[c.name].dir, f))).toBe(true);
+      // Large core modules are stored gzipped (`<file>.gz`); either way the recorded sha256 is
+      // that of the module itself.
+      const sc = site.components[c.name];
+      for (const [f, sha] of Object.entries(sc.files as Record<string, string>)) {
+        const stored = sc.gzip?.includes(f) ? `${f}.gz` : f;
+        const bytes = fs.readFileSync(path.join(out, sc.dir, stored));
+        const module = stored === f ? bytes : zlib.gunzipSync(bytes);
+        expect(createHash('sha256').update(module).digest('hex'), stored).toBe(sha);
+        expect(module.subarray(0, 4).toString('latin1'), stored).toBe('\0asm');
+        expect(fs.existsSync(path.join(out, sc.dir, stored === f ? `${f}.gz` : f)), stored).toBe(false);
+      }
     }
+    // The StarlingMonkey modules (11 MiB) are gzipped, the Rust greeter's small ones are not.
+    expect(site.components.formatter.gzip).toEqual(['formatter.core.wasm']);
+    expect(site.components.greeter.gzip).toBeUndefined();
     expect(site.components.greeter.imports).toEqual(expect.arrayContaining(['loop:fs/files', 'loop:http/client', 'example:hello/formatter']));
     expect(site.components.formatter.exports).toEqual(['example:hello/formatter@0.1.0']);
     // The greeter waits on OPFS/fetch/other components through JSPI; its run is promising.
