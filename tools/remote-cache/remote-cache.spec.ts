@@ -13,6 +13,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helper without types
 import { cloneWorkspace, headOf, nxEnv } from '../scale/workspace.mjs';
+// @ts-expect-error plain ESM helper without types
+import { generateApps } from '../scale/generate.mjs';
 import { ensureHostBinary } from '../../packages/nx-loop/src/host';
 
 const here = __dirname;
@@ -156,23 +158,46 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
     expect(artifacts(b)).toEqual(fromA);
   }, 1_800_000); // two clones build every example component (cold in A): minutes on 2 cores
 
-  it('caches correctly: a rerun is all hits, one changed plugin reruns only itself and the app, a new guest compiler misses', () => {
+  it('caches correctly: a rerun is all hits; one changed plugin reruns only itself and the resolves and packs of the apps that use it (the apps nx affected names); a new guest compiler misses', () => {
     const local = (args: string[], env: Record<string, string> = {}) => nx(a, [...args, '--skip-remote-cache'], env);
     const statusOf = (out: string) =>
       Object.fromEntries([...out.matchAll(/^> nx run (\S+)(.*)$/gm)].map(([, id, tail]) => [id, /\[(local|remote) cache\]|existing outputs match/.test(tail) ? 'hit' : 'ran']));
+    // Every target of the e2e run above (build, resolve for both platforms, pack for both).
+    const all = () => {
+      const st: Record<string, string> = {};
+      for (const args of TARGETS) {
+        const r = local(args);
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+        Object.assign(st, statusOf(r.stdout));
+      }
+      return st;
+    };
+    // Three more apps on the same components: app-000 has no 'reverse' plugin, app-001 and
+    // app-002 do (tools/scale/generate.mjs). Their first run packs them.
+    generateApps(a, 3);
+    all();
 
-    // Nothing changed since the run above: every task is a hit.
-    const again = local(TARGETS[0]);
-    expect(again.status, again.stdout).toBe(0);
-    expect(Object.values(statusOf(again.stdout)).every((s) => s === 'hit'), again.stdout).toBe(true);
+    // Nothing changed since: every task is a hit.
+    const again = all();
+    expect(Object.keys(again)).toEqual(expect.arrayContaining(['app-000:pack-native:linux-x64', 'hello-app:pack-web']));
+    expect(Object.entries(again).filter(([, s]) => s !== 'hit')).toEqual([]);
 
-    // One plugin's source changes: it and the app's graph rerun; nothing else does.
-    const plugin = path.join(a, 'examples/components/upper-js/src/index.js');
-    fs.appendFileSync(plugin, '\n// touched by the caching test\n');
-    const touched = local(TARGETS[0]);
-    expect(touched.status, touched.stdout + touched.stderr).toBe(0);
-    const ran = Object.entries(statusOf(touched.stdout)).filter(([, s]) => s === 'ran').map(([id]) => id).sort();
-    expect(ran).toEqual(['hello-app:resolve', 'upper:build-component']);
+    // nx affected (createDependencies' app → component edges): the component and exactly the
+    // apps whose manifests name it.
+    const reverseSrc = 'examples/components/reverse-ts/src/index.ts';
+    const affected = nx(a, ['show', 'projects', '--affected', `--files=${reverseSrc}`, '--skip-remote-cache']);
+    expect(affected.status, affected.stderr).toBe(0);
+    const users = ['app-001', 'app-002', 'hello-app'];
+    expect(affected.stdout.trim().split('\n').sort()).toEqual([...users, 'reverse'].sort());
+
+    // That plugin's source changes: it, and the resolves and packs of the apps that use it,
+    // rerun; nothing else does (app-000 and every other component are hits).
+    fs.appendFileSync(path.join(a, reverseSrc), '\n// touched by the caching test\n');
+    const touched = all();
+    const ran = Object.entries(touched).filter(([, s]) => s === 'ran').map(([id]) => id).sort();
+    const appTargets = (app: string) => [`${app}:resolve`, `${app}:resolve:web`, `${app}:pack-web`, `${app}:pack-native:linux-x64`];
+    expect(ran).toEqual(['reverse:build-component', ...users.flatMap(appTargets)].sort());
+    expect(Object.keys(touched)).toEqual(expect.arrayContaining(appTargets('app-000')));
 
     // A different guest compiler (rustc -vV is an input): exactly the Rust builds miss. A cargo
     // that fails at once proves they ran without paying for a rebuild.
