@@ -435,6 +435,16 @@ pub fn decompress(data: &[u8], s: &Section) -> Result<Vec<u8>, PackError> {
     Ok(out)
 }
 
+/// `offset..offset + length` of `what` must lie in the `room` bytes of `place`.
+fn within(what: &str, offset: u64, length: u64, room: u64, place: &str) -> Result<(), PackError> {
+    match offset.checked_add(length) {
+        Some(end) if end <= room => Ok(()),
+        _ => Err(PackError::Invalid(format!(
+            "{what} (offset {offset}, length {length}) lies outside {place} ({room} bytes)"
+        ))),
+    }
+}
+
 fn check_index(index: &Index, data_len: u64) -> Result<(), PackError> {
     if index.format != FORMAT {
         return Err(PackError::Invalid(format!(
@@ -452,15 +462,7 @@ fn check_index(index: &Index, data_len: u64) -> Result<(), PackError> {
                 s.encoding
             )));
         }
-        match s.offset.checked_add(s.length) {
-            Some(end) if end <= data_len => {}
-            _ => {
-                return Err(PackError::Invalid(format!(
-                    "compressed section (offset {}, length {}) lies outside the data section ({data_len} bytes)",
-                    s.offset, s.length
-                )));
-            }
-        }
+        within("compressed section", s.offset, s.length, data_len, "the data section")?;
         if s.size > MAX_SECTION_SIZE {
             return Err(PackError::Invalid(format!(
                 "compressed section: {} bytes decompressed is more than the {MAX_SECTION_SIZE} accepted",
@@ -488,15 +490,7 @@ fn check_index(index: &Index, data_len: u64) -> Result<(), PackError> {
                 )));
             }
         };
-        match e.offset.checked_add(e.length) {
-            Some(end) if end <= room => {}
-            _ => {
-                return Err(PackError::Invalid(format!(
-                    "entry '{}' (offset {}, length {}) lies outside {what} ({room} bytes)",
-                    e.path, e.offset, e.length
-                )));
-            }
-        }
+        within(&format!("entry '{}'", e.path), e.offset, e.length, room, what)?;
     }
     if !seen.contains(index.graph.as_str()) {
         return Err(PackError::Invalid(format!(
