@@ -24,8 +24,13 @@ node_modules/.bin/loop resolve "$app" --platform native --profile fancy -o "dist
 step "run $app in the native host (a local server answers the app's HTTP fetch)"
 python3 -m http.server 8787 --bind 127.0.0.1 --directory "$app/www" >/dev/null 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null' EXIT
+# (|| true: a failed kill in the EXIT trap would become the script's exit status.)
+trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:8787/hello.txt >/dev/null && break; sleep 0.1; done
+if ! kill -0 "$server" 2>/dev/null; then
+  echo "main: cannot serve $app/www on 127.0.0.1:8787 (is another process listening there? ss -ltnp | grep 8787)" >&2
+  exit 1
+fi
 node_modules/.bin/loop run "$app"
 
 step "run $app with the fancy profile (another default component)"
