@@ -125,8 +125,8 @@ export function devHost(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Runs the dev host; a failure becomes a LoopError carrying the host's own message. */
-export function runDevHost(host: string, args: string[], what: string, env: NodeJS.ProcessEnv = process.env, extraEnv: NodeJS.ProcessEnv = {}): void {
-  const r = spawnSync(host, args, { env: { ...env, LOOP_QUIET: '1', ...extraEnv }, encoding: 'utf8', maxBuffer: 64 << 20 });
+export function runDevHost(host: string, args: string[], what: string, env: NodeJS.ProcessEnv = process.env): void {
+  const r = spawnSync(host, args, { env: { ...env, LOOP_QUIET: '1' }, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.error) throw new LoopError({ code: CODES.packFailed, file: host, message: `cannot start the dev host: ${r.error.message}`, hint: 'set LOOP_HOST_BIN to a built loop-host' });
   if (r.status !== 0) {
     const lines = `${r.stderr ?? ''}`.trim().split('\n').filter(Boolean);
@@ -243,15 +243,11 @@ export function packNative(input: string, opts: PackNativeOptions = {}): PackNat
       try {
         fs.mkdirSync(path.dirname(file), { recursive: true });
         const bundle = path.join(stage, names.bundle);
-        // One `loop-host pack` writes the single file and stages the dir bundle (LOOP_PACK_ALSO_BUNDLE:
+        // One `loop-host pack` writes the single file and stages the dir bundle (--also-bundle:
         // same reads and checksums, written at the same time). The stage is only read (archived)
-        // and then deleted, so its large files may be hard links to the runtime host, the
-        // component files and the code cache.
-        runDevHost(host, ['pack', '--target', t.name, '--runtime', runtime, '--graph', graphFile, '--out', file], `${t.name} single file`, env, { LOOP_PACK_ALSO_BUNDLE: bundle });
-        if (!fs.existsSync(bundle)) {
-          // A dev host from before LOOP_PACK_ALSO_BUNDLE (LOOP_HOST_BIN): the bundle on its own.
-          runDevHost(host, ['pack', '--target', t.name, '--runtime', runtime, '--graph', graphFile, '--out', bundle, '--bundle'], `${t.name} dir bundle`, env, { LOOP_PACK_LINK: '1' });
-        }
+        // and then deleted, so its large files are hard links to the runtime host and the
+        // component files.
+        runDevHost(host, ['pack', '--target', t.name, '--runtime', runtime, '--graph', graphFile, '--out', file, '--also-bundle', bundle], `${t.name} single file and dir bundle`, env);
         const entries = directoryEntries(bundle, names.bundle, readSums(bundle));
         const { bytes: archiveBytes, sha256: archiveSha256 } = writeArchive(archive, t.archive, entries, { level: opts.level ?? 1, cacheDir });
         fs.rmSync(bundle, { recursive: true, force: true });

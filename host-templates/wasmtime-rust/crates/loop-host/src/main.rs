@@ -23,7 +23,7 @@ use std::sync::{Arc, OnceLock};
 
 const USAGE: &str = "usage: loop-host run [--dir HOST[::GUEST]]... [--env K[=V]]... <app.loop.json | app-dir | component.wasm|.wat> [--] [ARGS...]
        loop-host compile [--target <target|triple> [--out-dir DIR]] <component.wasm|.wat>...
-       loop-host pack --target <target> --runtime <runtime host> --graph <app.loop.json> --out <path> [--bundle]
+       loop-host pack --target <target> --runtime <runtime host> --graph <app.loop.json> --out <path> [--bundle] [--also-bundle <dir>] [--link]
        loop-host --version";
 
 fn main() {
@@ -421,7 +421,9 @@ fn cmd_pack(args: &[String]) -> i32 {
     let mut runtime = None;
     let mut graph = None;
     let mut out = None;
+    let mut also_bundle = None;
     let mut bundle = false;
+    let mut link = false;
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
@@ -429,8 +431,8 @@ fn cmd_pack(args: &[String]) -> i32 {
             Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
             _ => (a.clone(), None),
         };
-        if key == "--bundle" {
-            bundle = true;
+        if key == "--bundle" || key == "--link" {
+            *(if key == "--bundle" { &mut bundle } else { &mut link }) = true;
             i += 1;
             continue;
         }
@@ -439,6 +441,7 @@ fn cmd_pack(args: &[String]) -> i32 {
             "--runtime" => &mut runtime,
             "--graph" => &mut graph,
             "--out" => &mut out,
+            "--also-bundle" => &mut also_bundle,
             _ => {
                 eprintln!("loop-host: pack: unknown argument '{a}'\n{USAGE}");
                 return 2;
@@ -474,6 +477,8 @@ fn cmd_pack(args: &[String]) -> i32 {
         out: PathBuf::from(out),
         bundle,
         code_dir,
+        also_bundle: also_bundle.map(PathBuf::from),
+        link,
     };
     match loop_host::pack::writer::pack(&opts) {
         Ok(p) => {

@@ -465,7 +465,7 @@ fn a_bundle_staged_with_hard_links_or_with_the_single_file_has_the_same_files_as
         .arg(app.join("app.loop.json"))
         .arg("--out")
         .arg(&linked)
-        .env("LOOP_PACK_LINK", "1");
+        .arg("--link");
     let o = run(cmd, "pack (links)");
     assert_eq!(o.code, 0, "{}", o.stderr);
     let (a, b) = (tree(&copied), tree(&linked));
@@ -476,14 +476,14 @@ fn a_bundle_staged_with_hard_links_or_with_the_single_file_has_the_same_files_as
             "{k} differs between the copied and the linked bundle"
         );
     }
-    // The large files are links (to the runtime host, the components and the code cache) when
-    // the code cache is on this file system; the copied bundle has none.
+    // The large files are links (to the runtime host and the components); the copied bundle
+    // has none.
     let nlink = |p: PathBuf| std::fs::metadata(p).unwrap().nlink();
     assert!(nlink(linked.join("hello-app")) >= 2);
     assert!(nlink(linked.join("components/formatter.wasm")) >= 2);
     assert_eq!(nlink(copied.join("hello-app")), 1);
     assert_eq!(nlink(copied.join("components/formatter.wasm")), 1);
-    // LOOP_PACK_ALSO_BUNDLE: one single-file pack also stages the bundle; both the same bytes
+    // --also-bundle: one single-file pack also stages the bundle; both the same bytes
     // as packing each on its own.
     let (single, also, alone) = (dir.join("single"), dir.join("also"), dir.join("alone"));
     pack("linux-x64", &runtime, &app, &alone, false);
@@ -494,7 +494,8 @@ fn a_bundle_staged_with_hard_links_or_with_the_single_file_has_the_same_files_as
         .arg(app.join("app.loop.json"))
         .arg("--out")
         .arg(&single)
-        .env("LOOP_PACK_ALSO_BUNDLE", &also);
+        .arg("--also-bundle")
+        .arg(&also);
     let o = run(cmd, "pack (single + bundle)");
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(std::fs::read(&single).unwrap() == std::fs::read(&alone).unwrap());

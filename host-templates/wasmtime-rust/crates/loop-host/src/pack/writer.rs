@@ -20,6 +20,15 @@ pub struct PackOptions {
     pub bundle: bool,
     /// The code cache (`None`: precompile every time).
     pub code_dir: Option<PathBuf>,
+    /// `--also-bundle <dir>` with a single-file pack: the dir bundle is written to `<dir>` as
+    /// well (its large files hard links, as with `link`), from the same reads and checksums,
+    /// while the single file is written. For `loop pack native`'s private stage.
+    pub also_bundle: Option<PathBuf>,
+    /// `--link`: the bundle's large files are hard links to where pack read them (the runtime
+    /// host, the component and plugin files) instead of copies. Only for a bundle nobody edits
+    /// (one staged to be archived, then deleted): a file overwritten in place in such a bundle
+    /// would change the original.
+    pub link: bool,
 }
 
 pub struct Packed {
@@ -475,12 +484,7 @@ pub fn pack(opts: &PackOptions) -> Result<Packed> {
     })?;
     let host_len = check_runtime(&opts.runtime, &host, name, triple)?;
     let engine = target_engine(triple)?;
-    // `LOOP_PACK_ALSO_BUNDLE=<dir>` with a single-file pack: the dir bundle is written to <dir>
-    // as well (its large files hard links, as with LOOP_PACK_LINK), from the same reads and
-    // checksums, while the single file is written. For `loop pack native`'s private stage only.
-    let also_bundle = std::env::var_os("LOOP_PACK_ALSO_BUNDLE")
-        .filter(|d| !opts.bundle && !d.is_empty())
-        .map(PathBuf::from);
+    let also_bundle = opts.also_bundle.clone().filter(|_| !opts.bundle);
     let (single_json, bundle_json, files) =
         staged_graph(&graph, !opts.bundle, opts.bundle || also_bundle.is_some())?;
     let code = precompile_all(&engine, opts.code_dir.as_deref(), &files, name)?;
@@ -633,14 +637,6 @@ fn tmp_path(path: &Path) -> PathBuf {
     ))
 }
 
-/// `LOOP_PACK_LINK=1`: the bundle's large files are hard links to where pack read them (the
-/// runtime host, the component and plugin files, the code cache) instead of copies. Only for a
-/// bundle nobody edits (`loop pack native` stages one to archive it, then deletes it): a file
-/// overwritten in place in such a bundle would change the original.
-fn link_mode() -> bool {
-    std::env::var_os("LOOP_PACK_LINK").is_some_and(|v| v == "1")
-}
-
 #[allow(clippy::too_many_arguments)]
 fn write_bundle(
     opts: &PackOptions,
@@ -669,7 +665,7 @@ fn write_bundle(
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&stage);
-    let link = link || link_mode();
+    let link = link || opts.link;
     let exe_name = format!("{}{exe_suffix}", safe_name(&graph.app.name));
     let mut listed: Vec<(String, String)> = Vec::new();
     // The stage is private until it is renamed to `out`: files are written directly.
