@@ -162,13 +162,15 @@ describe.skipIf(!hasNginx)('Nx remote cache on the nginx server from tools/remot
     const local = (args: string[], env: Record<string, string> = {}) => nx(a, [...args, '--skip-remote-cache'], env);
     const statusOf = (out: string) =>
       Object.fromEntries([...out.matchAll(/^> nx run (\S+)(.*)$/gm)].map(([, id, tail]) => [id, /\[(local|remote) cache\]|existing outputs match/.test(tail) ? 'hit' : 'ran']));
-    // Every target of the e2e run above (build, resolve for both platforms, pack for both).
+    // Every target of the e2e run above (build, resolve for both platforms, pack for both). A
+    // task that ran in one of them shows up again as a cache hit where a later one depends on
+    // it: it counts as ran.
     const all = () => {
       const st: Record<string, string> = {};
       for (const args of TARGETS) {
         const r = local(args);
         expect(r.status, r.stdout + r.stderr).toBe(0);
-        Object.assign(st, statusOf(r.stdout));
+        for (const [id, s] of Object.entries(statusOf(r.stdout))) if (st[id] !== 'ran') st[id] = s;
       }
       return st;
     };

