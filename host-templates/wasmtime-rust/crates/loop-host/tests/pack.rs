@@ -127,12 +127,7 @@ fn flipped_bytes_anywhere_in_the_payload_fail_the_checksum() {
     // then fails its own zstd checksum).
     let p = read_packed(&file).unwrap();
     let data_start = payload_end - p.data.len();
-    let wasm = p
-        .index
-        .entries
-        .iter()
-        .find(|e| e.path == "plugins/echo.wasm")
-        .unwrap();
+    let wasm = p.index.entry("plugins/echo.wasm").unwrap();
     let section = p.index.compressed.clone().unwrap();
     for (at, place) in [
         (

@@ -737,20 +737,10 @@ fn signed_components_are_verified_by_the_packed_host() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     let bytes = std::fs::read(&out).unwrap();
     let payload = loop_host::pack::read_packed(&bytes).unwrap();
-    let core = payload
-        .index
-        .components
-        .iter()
-        .find(|c| c.path == "components/core.wasm")
-        .unwrap();
+    let core = payload.index.component("components/core.wasm").unwrap();
     assert!(core.wasm, "the signed component's wasm is packed");
     assert_eq!(payload.entry("components/core.wasm").unwrap(), &signed[..]);
-    let p = payload
-        .index
-        .components
-        .iter()
-        .find(|c| c.path == "plugins/p.wasm")
-        .unwrap();
+    let p = payload.index.component("plugins/p.wasm").unwrap();
     assert!(!p.wasm, "an unkeyed plugin is packed as code only");
     assert!(payload.entry("plugins/p.wasm").is_none());
 

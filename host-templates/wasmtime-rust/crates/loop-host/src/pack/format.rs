@@ -125,6 +125,18 @@ pub struct Index {
     pub entries: Vec<Entry>,
 }
 
+impl Index {
+    /// The component or plugin packed from `path` (`components/core.wasm`, …).
+    pub fn component(&self, path: &str) -> Option<&ComponentRef> {
+        self.components.iter().find(|c| c.path == path)
+    }
+
+    /// The entry stored under `path`.
+    pub fn entry(&self, path: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.path == path)
+    }
+}
+
 /// Where the compressed section is in the data section, and how large it is decompressed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -358,7 +370,7 @@ impl<'a> Payload<'a> {
 
     /// The bytes of an entry (`None` also when the compressed section cannot be read).
     pub fn entry(&self, path: &str) -> Option<&[u8]> {
-        let e = self.index.entries.iter().find(|e| e.path == path)?;
+        let e = self.index.entry(path)?;
         self.bytes_of(e)
     }
 
