@@ -160,7 +160,12 @@ fn parse_run(args: &[String]) -> Result<Parsed, String> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| file.to_string_lossy().into_owned())
     });
-    Ok(Parsed { file, opts, watch, argv0_given })
+    Ok(Parsed {
+        file,
+        opts,
+        watch,
+        argv0_given,
+    })
 }
 
 fn is_graph(path: &Path) -> bool {
@@ -411,7 +416,9 @@ fn compile_target(target: &str, out_dir: Option<&Path>, files: &[String]) -> i32
 
 #[cfg(not(feature = "dev"))]
 fn compile_target(_target: &str, _out_dir: Option<&Path>, _files: &[String]) -> i32 {
-    eprintln!("loop-host: compile --target needs the dev host (this runtime-only build has no compiler)");
+    eprintln!(
+        "loop-host: compile --target needs the dev host (this runtime-only build has no compiler)"
+    );
     1
 }
 
@@ -432,7 +439,11 @@ fn cmd_pack(args: &[String]) -> i32 {
             _ => (a.clone(), None),
         };
         if key == "--bundle" || key == "--link" {
-            *(if key == "--bundle" { &mut bundle } else { &mut link }) = true;
+            *(if key == "--bundle" {
+                &mut bundle
+            } else {
+                &mut link
+            }) = true;
             i += 1;
             continue;
         }

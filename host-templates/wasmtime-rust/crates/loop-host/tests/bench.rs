@@ -42,7 +42,10 @@ fn guest_to_host_call_throughput() {
     let start = Instant::now();
     assert_eq!(app.run(&Default::default()).unwrap(), 0);
     let secs = start.elapsed().as_secs_f64();
-    eprintln!("guest->host loop:clock/now: {n} calls in {secs:.3} s = {:.0} calls/s", n as f64 / secs);
+    eprintln!(
+        "guest->host loop:clock/now: {n} calls in {secs:.3} s = {:.0} calls/s",
+        n as f64 / secs
+    );
 }
 
 #[test]
@@ -56,7 +59,10 @@ fn plugin_call_throughput() {
         dir: Some(dir.clone()),
         trust: "untrusted".into(),
         allow: vec!["loop:app".into()],
-        limits: loop_host::graph::Limits { deadline_ms: Some(1000), memory_mb: Some(64) },
+        limits: loop_host::graph::Limits {
+            deadline_ms: Some(1000),
+            memory_mb: Some(64),
+        },
         ..Default::default()
     };
     let h = loop_host::plugins::PluginHost::new(rt, providers, settings);
@@ -67,5 +73,8 @@ fn plugin_call_throughput() {
         h.call("p", "hello").unwrap();
     }
     let secs = start.elapsed().as_secs_f64();
-    eprintln!("host->plugin handle(\"hello\"): {n} calls in {secs:.3} s = {:.0} calls/s", n as f64 / secs);
+    eprintln!(
+        "host->plugin handle(\"hello\"): {n} calls in {secs:.3} s = {:.0} calls/s",
+        n as f64 / secs
+    );
 }

@@ -124,7 +124,9 @@ fn elf(src: &mut dyn Source, h: &[u8]) -> Result<Image, String> {
         if phentsize < 0x38 {
             return Err(bad());
         }
-        let table = src.read(phoff, (phnum * phentsize) as usize).ok_or_else(bad)?;
+        let table = src
+            .read(phoff, (phnum * phentsize) as usize)
+            .ok_or_else(bad)?;
         end = end.max(phoff + phnum * phentsize);
         for i in 0..phnum {
             let at = (i * phentsize) as usize;
@@ -137,7 +139,9 @@ fn elf(src: &mut dyn Source, h: &[u8]) -> Result<Image, String> {
         if shentsize < 0x40 {
             return Err(bad());
         }
-        let table = src.read(shoff, (shnum * shentsize) as usize).ok_or_else(bad)?;
+        let table = src
+            .read(shoff, (shnum * shentsize) as usize)
+            .ok_or_else(bad)?;
         end = end.max(shoff + shnum * shentsize);
         for i in 0..shnum {
             let at = (i * shentsize) as usize;
@@ -193,7 +197,9 @@ fn pe(src: &mut dyn Source, h: &[u8]) -> Result<Image, String> {
         return Err(bad());
     }
     let table_at = opt_at + opt_size;
-    let table = src.read(table_at, (nsections * 40) as usize).ok_or_else(bad)?;
+    let table = src
+        .read(table_at, (nsections * 40) as usize)
+        .ok_or_else(bad)?;
     end = end.max(table_at + nsections * 40);
     for i in 0..nsections as usize {
         let size = u32le(&table, i * 40 + 16).ok_or_else(bad)?;
@@ -205,7 +211,10 @@ fn pe(src: &mut dyn Source, h: &[u8]) -> Result<Image, String> {
     if symptr > 0 {
         // COFF symbol table (18 bytes a symbol) followed by its string table (u32 size first).
         let strtab = symptr + nsyms * 18;
-        let size = src.read(strtab, 4).and_then(|b| u32le(&b, 0)).ok_or_else(bad)?;
+        let size = src
+            .read(strtab, 4)
+            .and_then(|b| u32le(&b, 0))
+            .ok_or_else(bad)?;
         end = end.max(strtab + size.max(4));
     }
     let arch = match machine {

@@ -474,7 +474,13 @@ fn check_index(index: &Index, data_len: u64) -> Result<(), PackError> {
                 s.encoding
             )));
         }
-        within("compressed section", s.offset, s.length, data_len, "the data section")?;
+        within(
+            "compressed section",
+            s.offset,
+            s.length,
+            data_len,
+            "the data section",
+        )?;
         if s.size > MAX_SECTION_SIZE {
             return Err(PackError::Invalid(format!(
                 "compressed section: {} bytes decompressed is more than the {MAX_SECTION_SIZE} accepted",
@@ -502,7 +508,13 @@ fn check_index(index: &Index, data_len: u64) -> Result<(), PackError> {
                 )));
             }
         };
-        within(&format!("entry '{}'", e.path), e.offset, e.length, room, what)?;
+        within(
+            &format!("entry '{}'", e.path),
+            e.offset,
+            e.length,
+            room,
+            what,
+        )?;
     }
     if !seen.contains(index.graph.as_str()) {
         return Err(PackError::Invalid(format!(

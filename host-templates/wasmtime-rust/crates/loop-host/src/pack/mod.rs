@@ -77,8 +77,7 @@ impl Opened {
     /// Reads, verifies and opens a file that is a payload and its trailer with nothing in
     /// front (a dir bundle's `code/precompiled.pack`).
     pub fn read_file(path: &Path) -> Result<Opened, PackError> {
-        let bytes =
-            std::fs::read(path).map_err(|e| PackError::Io(format!("cannot read: {e}")))?;
+        let bytes = std::fs::read(path).map_err(|e| PackError::Io(format!("cannot read: {e}")))?;
         let (s, e) = format::locate(&bytes, 0)?;
         let trailer = format::parse_trailer(&bytes[e..], bytes.len() as u64)?;
         format::verify(&bytes[s..e], &trailer)?;
@@ -245,13 +244,12 @@ pub fn read_payload(exe: &Path) -> Result<Option<Vec<u8>>, PackError> {
         // Not an executable we know: nothing to look for (the OS ran it, so it is one).
         Err(_) => return Ok(None),
     };
-    let trailer = match format::locate_with(len, image.end, |off, n| {
-        exe::Source::read(&mut src, off, n)
-    }) {
-        Ok(t) => t,
-        Err(PackError::NoPayload) => return Ok(None),
-        Err(e) => return Err(e),
-    };
+    let trailer =
+        match format::locate_with(len, image.end, |off, n| exe::Source::read(&mut src, off, n)) {
+            Ok(t) => t,
+            Err(PackError::NoPayload) => return Ok(None),
+            Err(e) => return Err(e),
+        };
     let n = usize::try_from(trailer.length)
         .map_err(|_| PackError::Invalid("payload too large for this machine".into()))?;
     let payload = exe::Source::read(&mut src, trailer.offset, n)
