@@ -61,3 +61,14 @@ fn payload_reader_survives_mutated_and_random_input() {
     }
     eprintln!("payload_reader fuzz fallback: {runs} inputs, no panic");
 }
+
+/// `LOOP_FUZZ_WRITE_SEED=<dir>`: writes the well-formed packed file (with its compressed code
+/// section) into `<dir>` as the seed of a libFuzzer corpus, so that coverage-guided runs start
+/// from a payload that reaches the index and the decompression instead of random bytes.
+#[test]
+fn writes_the_seed_corpus_when_asked() {
+    if let Some(dir) = std::env::var_os("LOOP_FUZZ_WRITE_SEED") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join("seed-packed-file"), seed_file()).unwrap();
+    }
+}
