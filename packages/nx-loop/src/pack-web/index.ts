@@ -136,9 +136,13 @@ function place(site: SiteWriter, dir: string, name: string, t: TranspiledCompone
   const files: Record<string, string> = {};
   const gzip: string[] = [];
   for (const [f, data] of Object.entries(t.files)) {
-    if (f.endsWith('.wasm')) files[f] = sha256(data);
-    if (f.endsWith('.wasm') && data.length >= GZIP_MIN) {
-      site.add(`${dir}${f}.gz`, gzipCached(data));
+    if (!f.endsWith('.wasm')) {
+      site.add(dir + f, data);
+      continue;
+    }
+    files[f] = sha256(data);
+    if (data.length >= GZIP_MIN) {
+      site.add(`${dir}${f}.gz`, gzipCached(data, files[f]));
       gzip.push(f);
     } else {
       site.add(dir + f, data);
@@ -155,11 +159,11 @@ function place(site: SiteWriter, dir: string, name: string, t: TranspiledCompone
 }
 
 /**
- * gzip (level 9) of a core module, cached by its SHA-256 in `$LOOP_CACHE_DIR/web-gzip/` (level 9
- * takes ~1 s for a StarlingMonkey module; every app with that component reuses it).
+ * gzip (level 9) of a core module whose SHA-256 is `sha`, cached by it in `$LOOP_CACHE_DIR/web-gzip/`
+ * (level 9 takes ~1 s for a StarlingMonkey module; every app with that component reuses it).
  */
-function gzipCached(data: Buffer): Buffer {
-  const file = path.join(loopCacheDir(), 'web-gzip', `${sha256(data)}.gz`);
+function gzipCached(data: Buffer, sha: string): Buffer {
+  const file = path.join(loopCacheDir(), 'web-gzip', `${sha}.gz`);
   try {
     const cached = fs.readFileSync(file);
     // A damaged entry (a cut write, a flipped byte) is made again.

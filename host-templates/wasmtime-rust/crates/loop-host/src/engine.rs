@@ -301,10 +301,10 @@ impl Runtime {
                 .map(|d| d.join(format!("{sha}.cwasm")).display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
-                + if self.code_packs.is_empty() {
-                    ""
+                + &if self.code_packs.is_empty() {
+                    String::new()
                 } else {
-                    " and in the bundle's code/precompiled.pack"
+                    format!(" and in the bundle's code/{}", crate::pack::CODE_PACK)
                 }
         };
         let _ = &self.compat;

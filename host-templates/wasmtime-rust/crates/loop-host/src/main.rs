@@ -438,12 +438,13 @@ fn cmd_pack(args: &[String]) -> i32 {
             Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
             _ => (a.clone(), None),
         };
-        if key == "--bundle" || key == "--link" {
-            *(if key == "--bundle" {
-                &mut bundle
-            } else {
-                &mut link
-            }) = true;
+        let flag = match key.as_str() {
+            "--bundle" => Some(&mut bundle),
+            "--link" => Some(&mut link),
+            _ => None,
+        };
+        if let Some(flag) = flag {
+            *flag = true;
             i += 1;
             continue;
         }

@@ -670,7 +670,8 @@ pub fn write_payload(
     Ok(out)
 }
 
-/// A zstd encoder as the writer configures it: `level`, long-distance matching over a
+/// A zstd encoder as the writer configures it (the dev host's writer adds zstd's worker threads,
+/// which only its build has): `level`, long-distance matching over a
 /// [`WINDOW_LOG`] window, the content size (`size`, the sum of what will be written) and a
 /// checksum in the frame.
 pub fn encoder<W: std::io::Write>(
@@ -717,18 +718,16 @@ pub fn payload_head<R: AsRef<str>, P: AsRef<str>>(
     let raw = raw.iter().map(|(p, b, s)| (false, p.as_ref(), *b, s));
     let packed = packed.iter().map(|(p, b, s)| (true, p.as_ref(), *b, s));
     for (compressed, path, bytes, sha) in raw.chain(packed) {
-        {
-            check_path(path).map_err(PackError::Invalid)?;
-            let offset = &mut offsets[compressed as usize];
-            index.entries.push(Entry {
-                path: path.to_string(),
-                offset: *offset,
-                length: bytes.len() as u64,
-                sha256: sha.clone().unwrap_or_else(|| hex(&Sha256::digest(bytes))),
-                compressed,
-            });
-            *offset += bytes.len() as u64;
-        }
+        check_path(path).map_err(PackError::Invalid)?;
+        let offset = &mut offsets[compressed as usize];
+        index.entries.push(Entry {
+            path: path.to_string(),
+            offset: *offset,
+            length: bytes.len() as u64,
+            sha256: sha.clone().unwrap_or_else(|| hex(&Sha256::digest(bytes))),
+            compressed,
+        });
+        *offset += bytes.len() as u64;
     }
     let [raw_len, size] = offsets;
     let packed = index.entries.iter().any(|e| e.compressed);

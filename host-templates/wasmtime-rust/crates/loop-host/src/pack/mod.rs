@@ -106,8 +106,8 @@ pub struct Mounted {
     /// The directory relative graph paths resolve against (the executable's directory).
     pub base: PathBuf,
     pub exe: PathBuf,
-    pub index: format::Index,
-    opened: Opened,
+    /// The payload, its index included (`opened.index`).
+    pub opened: Opened,
     /// Components packed as precompiled code only: relative path → sha256.
     code_only: HashMap<String, String>,
 }
@@ -118,8 +118,8 @@ impl Mounted {
     /// Checks and indexes a payload (already verified against its trailer).
     pub fn new(exe: PathBuf, base: PathBuf, payload: Vec<u8>) -> Result<Mounted, PackError> {
         let opened = Opened::new(payload)?;
-        let index = opened.index.clone();
-        let code_only = index
+        let code_only = opened
+            .index
             .components
             .iter()
             .filter(|c| !c.wasm)
@@ -128,7 +128,6 @@ impl Mounted {
         Ok(Mounted {
             base,
             exe,
-            index,
             opened,
             code_only,
         })
@@ -157,7 +156,7 @@ impl Mounted {
 
     /// The graph file's (virtual) path.
     pub fn graph_path(&self) -> PathBuf {
-        self.base.join(&self.index.graph)
+        self.base.join(&self.opened.index.graph)
     }
 }
 

@@ -326,11 +326,6 @@ fn hash_all(codes: &mut [&mut Code]) {
 /// app's 111 MB of code (three StarlingMonkey components) in 13 MB in ~0.5 s on two cores.
 pub const LEVEL: i32 = 3;
 
-/// The compressed section of a pack: every distinct code, in sha256 order, in one zstd frame.
-pub struct Section {
-    pub frame: Vec<u8>,
-}
-
 fn code_path(sha256: &str) -> String {
     format!("code/{sha256}.cwasm")
 }
@@ -361,7 +356,7 @@ fn index_for(graph: &Graph, name: &str, triple: &str, components: Vec<ComponentR
 /// by what goes in (every entry's path and sha256) and how: apps built from the same components
 /// share one frame, and a warm cache makes this a read. A cache file is the frame's sha256 (32
 /// bytes) followed by the frame; one that does not match is made again.
-fn compressed_section(code_dir: Option<&Path>, code: &BTreeMap<String, Code>) -> Result<Section> {
+fn compressed_section(code_dir: Option<&Path>, code: &BTreeMap<String, Code>) -> Result<Vec<u8>> {
     use sha2::{Digest, Sha256};
     let parts = code_parts(code);
     let mut key = Sha256::new();
@@ -383,28 +378,24 @@ fn compressed_section(code_dir: Option<&Path>, code: &BTreeMap<String, Code>) ->
     });
     if let Some(cached) = file.as_ref().and_then(|f| std::fs::read(f).ok()) {
         if cached.len() > 32 && cached[..32] == Sha256::digest(&cached[32..])[..] {
-            return Ok(Section {
-                frame: cached[32..].to_vec(),
-            });
+            return Ok(cached[32..].to_vec());
         }
     }
     let size: u64 = parts.iter().map(|p| p.1.len() as u64).sum();
-    let frame = (|| -> std::result::Result<Vec<u8>, format::PackError> {
+    let frame = (|| -> std::result::Result<Vec<u8>, std::io::Error> {
         use std::io::Write;
-        let mut enc = format::encoder(Vec::with_capacity(size as usize / 4), LEVEL, size)?;
+        let mut enc = format::encoder(Vec::with_capacity(size as usize / 4), LEVEL, size)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4)) as u32;
         if workers > 1 {
-            enc.multithread(workers)
-                .map_err(|e| format::PackError::Io(format!("zstd: {e}")))?;
+            enc.multithread(workers)?;
         }
         for (_, bytes, _) in &parts {
-            enc.write_all(bytes)
-                .map_err(|e| format::PackError::Io(format!("zstd: {e}")))?;
+            enc.write_all(bytes)?;
         }
         enc.finish()
-            .map_err(|e| format::PackError::Io(format!("zstd: {e}")))
     })()
-    .map_err(|e| format_err!("cannot compress the precompiled code: {e}"))?;
+    .map_err(|e| format_err!("cannot compress the precompiled code: zstd: {e}"))?;
     if let Some(f) = &file {
         let dir = f.parent().expect("sections dir");
         let digest = Sha256::digest(&frame);
@@ -415,7 +406,7 @@ fn compressed_section(code_dir: Option<&Path>, code: &BTreeMap<String, Code>) ->
             std::fs::rename(&tmp, f)
         });
     }
-    Ok(Section { frame })
+    Ok(frame)
 }
 
 fn write_file_atomic(path: &Path, parts: &[&[u8]], exec: bool) -> Result<()> {
@@ -488,7 +479,7 @@ pub fn pack(opts: &PackOptions) -> Result<Packed> {
     let (single_json, bundle_json, files) =
         staged_graph(&graph, !opts.bundle, opts.bundle || also_bundle.is_some())?;
     let code = precompile_all(&engine, opts.code_dir.as_deref(), &files, name)?;
-    let section = compressed_section(opts.code_dir.as_deref(), &code)?;
+    let frame = compressed_section(opts.code_dir.as_deref(), &code)?;
     let text = |j: Option<Value>| -> Result<Vec<u8>> {
         serde_json::to_vec_pretty(&j.unwrap_or_default()).map_err(|e| format_err!("{e}"))
     };
@@ -505,7 +496,7 @@ pub fn pack(opts: &PackOptions) -> Result<Packed> {
             &graph_text,
             &files,
             &code,
-            &section,
+            &frame,
         )?;
     } else {
         let graph_text = text(single_json)?;
@@ -530,7 +521,6 @@ pub fn pack(opts: &PackOptions) -> Result<Packed> {
             }
         }
         let packed = code_parts(&code);
-        let frame = section.frame.as_slice();
         let head = format::payload_head(
             index_for(&graph, name, triple, refs),
             &raw,
@@ -540,17 +530,16 @@ pub fn pack(opts: &PackOptions) -> Result<Packed> {
         .map_err(|e| format_err!("{}: {e}", opts.out.display()))?;
         let mut payload: Vec<&[u8]> = vec![&head];
         payload.extend(raw.iter().map(|p| p.1));
-        payload.push(frame);
+        payload.push(&frame);
         total = std::thread::scope(|s| -> Result<u64> {
             let bundle = also_bundle
                 .as_ref()
                 .zip(bundle_text.as_ref())
                 .map(|(dir, t)| {
-                    let (graph, host, files, code, section) =
-                        (&graph, &host, &files, &code, &section);
+                    let (graph, host, files, code, frame) = (&graph, &host, &files, &code, &frame);
                     s.spawn(move || {
                         write_bundle(
-                            opts, dir, true, graph, exe_suffix, host, t, files, code, section,
+                            opts, dir, true, graph, exe_suffix, host, t, files, code, frame,
                         )
                     })
                 });
@@ -648,7 +637,7 @@ fn write_bundle(
     graph_text: &[u8],
     files: &[AppFile],
     code: &BTreeMap<String, Code>,
-    section: &Section,
+    frame: &[u8],
 ) -> Result<u64> {
     let (name, triple, _) = super::target(&opts.target)
         .ok_or_else(|| format_err!("--target {}: unknown target", opts.target))?;
@@ -725,16 +714,15 @@ fn write_bundle(
         index_for(graph, name, triple, refs),
         &raw,
         &packed,
-        section.frame.len() as u64,
+        frame.len() as u64,
     )
     .map_err(|e| format_err!("{}: {e}", out.display()))?;
     let pack: Vec<u8> = {
-        let mut p = Vec::with_capacity(
-            head.len() + graph_text.len() + section.frame.len() + format::TRAILER_LEN,
-        );
+        let mut p =
+            Vec::with_capacity(head.len() + graph_text.len() + frame.len() + format::TRAILER_LEN);
         p.extend_from_slice(&head);
         p.extend_from_slice(graph_text);
-        p.extend_from_slice(&section.frame);
+        p.extend_from_slice(frame);
         let trailer = format::write_trailer(&p, 0);
         p.extend_from_slice(&trailer);
         p
