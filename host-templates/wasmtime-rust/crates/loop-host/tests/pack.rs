@@ -294,12 +294,11 @@ fn a_compressed_section_that_disagrees_with_the_index_is_refused() {
     let good = format::write_payload(index(Vec::new()), &graph, &packed, 3).unwrap();
     let p = format::Payload::parse(&good).unwrap();
     assert_eq!(p.entry("code/x.cwasm").unwrap(), &code[..]);
-    let section = p.index.compressed.clone().unwrap();
-    // Rewrites the index (same header layout) with `edit` applied to the section.
-    let with = |edit: &dyn Fn(&mut format::Section)| -> Vec<u8> {
+    // Rewrites the index (same header layout) with `edit` applied to it, or to its section.
+    let rewrite = |edit: &dyn Fn(&mut format::Index)| -> Vec<u8> {
         let p = format::Payload::parse(&good).unwrap();
         let mut idx = p.index.clone();
-        edit(idx.compressed.as_mut().unwrap());
+        edit(&mut idx);
         let json = serde_json::to_vec(&idx).unwrap();
         let mut out = good[..8].to_vec();
         out.extend_from_slice(&2u32.to_le_bytes());
@@ -310,6 +309,8 @@ fn a_compressed_section_that_disagrees_with_the_index_is_refused() {
         out.extend_from_slice(p.data);
         out
     };
+    let with =
+        |edit: &dyn Fn(&mut format::Section)| rewrite(&|i| edit(i.compressed.as_mut().unwrap()));
     let cases: [(&dyn Fn(&mut format::Section), &str); 5] = [
         (&|s| s.size = 1 << 40, "more than"),
         (
@@ -339,22 +340,13 @@ fn a_compressed_section_that_disagrees_with_the_index_is_refused() {
         assert!(e.to_string().contains(want), "{want}: {e}");
     }
     // An entry said to be compressed in a payload without a section.
-    let p = format::Payload::parse(&good).unwrap();
-    let mut idx = p.index.clone();
-    idx.compressed = None;
-    let json = serde_json::to_vec(&idx).unwrap();
-    let mut bad = good[..16].to_vec();
-    bad.extend_from_slice(&((32 + json.len() + p.data.len()) as u64).to_le_bytes());
-    bad.extend_from_slice(&(json.len() as u64).to_le_bytes());
-    bad.extend_from_slice(&json);
-    bad.extend_from_slice(p.data);
+    let bad = rewrite(&|i| i.compressed = None);
     let e = format::Payload::parse(&bad).unwrap_err();
     assert!(
         e.to_string()
             .contains("marked compressed, but the payload has no compressed section"),
         "{e}"
     );
-    let _ = section;
 }
 
 /// Precompiled code of components built on one engine is mostly the same bytes; the one frame
